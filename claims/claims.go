@@ -1,0 +1,275 @@
+package claims
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"strconv"
+	"strings"
+)
+
+// Identity is a person as the identity provider vouched for them, after
+// the ID token (and userinfo, when it was needed) was verified.
+type Identity struct {
+	// Issuer is the provider's issuer identifier, as in the token's iss.
+	Issuer string `json:"issuer"`
+	// Subject is the stable identifier of the person at Issuer: the sub
+	// claim, or Entra ID's oid (see [Mapping.Subject]). (Issuer, Subject)
+	// is the key to link a local account to.
+	Subject string `json:"subject"`
+	// Email is the email claim, or preferred_username when email is absent
+	// and the username is an email address (Entra ID's UPNs).
+	Email string `json:"email"`
+	// EmailVerified tells whether Email may be trusted, under the
+	// [EmailTrust] mode in force.
+	EmailVerified bool     `json:"email_verified"`
+	Username      string   `json:"username"`
+	Name          string   `json:"name"`
+	Picture       string   `json:"picture,omitempty"`
+	Locale        string   `json:"locale,omitempty"`
+	Groups        []string `json:"groups,omitempty"`
+	// Claims holds every claim received, ID token and userinfo merged.
+	Claims map[string]any `json:"claims"`
+}
+
+// LogValue keeps personal data out of logs: only the issuer and subject
+// are logged.
+func (id *Identity) LogValue() slog.Value {
+	if id == nil {
+		return slog.StringValue("<nil>")
+	}
+	return slog.GroupValue(slog.String("issuer", id.Issuer), slog.String("subject", id.Subject))
+}
+
+// Mapping names the claim each Identity field is read from. An empty field
+// means the standard claim. A name is first looked up as a whole; if there
+// is no such claim and the name has dots, it is followed as a path into
+// nested objects ("realm_access.roles" in Keycloak).
+type Mapping struct {
+	// Subject is the claim of the stable subject. Empty means "sub", or
+	// "oid" when the issuer is Microsoft Entra ID, whose sub differs per
+	// application while oid is the same person everywhere in the tenant.
+	Subject       string `json:"subject,omitempty"`
+	Email         string `json:"email,omitempty"`          // default "email"
+	EmailVerified string `json:"email_verified,omitempty"` // default "email_verified"
+	Username      string `json:"username,omitempty"`       // default "preferred_username"
+	Name          string `json:"name,omitempty"`           // default "name"
+	Picture       string `json:"picture,omitempty"`        // default "picture"
+	Locale        string `json:"locale,omitempty"`         // default "locale"
+	Groups        string `json:"groups,omitempty"`         // default "groups"
+}
+
+// Missing reports which of the profile fields (email, username, name) have
+// no claim in c, so a caller knows to ask userinfo for them.
+func (m Mapping) Missing(c map[string]any) []string {
+	var out []string
+	for _, name := range []string{or(m.Email, "email"), or(m.Username, "preferred_username"), or(m.Name, "name")} {
+		if _, ok := lookup(c, name); !ok {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// EmailTrust says how far an email from the provider is trusted (seed
+// 002's email trust modes). The zero value is the default.
+type EmailTrust int
+
+const (
+	// TrustEmailClaim trusts the email only when email_verified is true;
+	// an email_verified of false refuses the sign-in with
+	// ErrEmailNotVerified. An absent claim leaves the email unverified.
+	TrustEmailClaim EmailTrust = iota
+	// TrustProvider trusts every email the provider sends: for enterprise
+	// providers whose directory the organisation controls.
+	TrustProvider
+	// TrustNever never trusts the provider's email; the application
+	// verifies it itself.
+	TrustNever
+)
+
+func (t EmailTrust) String() string {
+	switch t {
+	case TrustEmailClaim:
+		return "claim"
+	case TrustProvider:
+		return "provider"
+	case TrustNever:
+		return "never"
+	}
+	return "EmailTrust(" + strconv.Itoa(int(t)) + ")"
+}
+
+var (
+	// ErrNoSubject reports claims without the subject claim, or with one
+	// that is not a non-empty string.
+	ErrNoSubject = errors.New("claims: no subject")
+	// ErrEmailNotVerified reports email_verified false under
+	// TrustEmailClaim.
+	ErrEmailNotVerified = errors.New("claims: the provider says the email address is not verified")
+)
+
+// Map turns verified claims into an Identity. issuer is the token's iss.
+// Map keeps c as Identity.Claims; the caller must not modify it after.
+func Map(issuer string, c map[string]any, m Mapping, trust EmailTrust) (*Identity, error) {
+	subClaim := m.Subject
+	if subClaim == "" {
+		subClaim = "sub"
+		if IsEntra(issuer) {
+			subClaim = "oid"
+		}
+	}
+	sub := str(c, subClaim)
+	if sub == "" {
+		if subClaim == "oid" {
+			return nil, fmt.Errorf("%w: Entra ID sent no oid claim (request the profile scope)", ErrNoSubject)
+		}
+		return nil, fmt.Errorf("%w: claim %q is missing or empty", ErrNoSubject, subClaim)
+	}
+	id := &Identity{
+		Issuer:   issuer,
+		Subject:  sub,
+		Email:    str(c, or(m.Email, "email")),
+		Username: str(c, or(m.Username, "preferred_username")),
+		Name:     str(c, or(m.Name, "name")),
+		Picture:  str(c, or(m.Picture, "picture")),
+		Locale:   str(c, or(m.Locale, "locale")),
+		Groups:   strs(c, or(m.Groups, "groups")),
+		Claims:   c,
+	}
+	verified, stated := Verified(c, or(m.EmailVerified, "email_verified"))
+	if id.Email == "" && LooksLikeEmail(id.Username) {
+		// Entra ID may omit email and put the UPN in preferred_username.
+		// A verification claim is about the email claim, so a borrowed
+		// username is never verified by it.
+		id.Email, verified, stated = id.Username, false, false
+	}
+	switch trust {
+	case TrustEmailClaim:
+		if stated && !verified && id.Email != "" {
+			return nil, ErrEmailNotVerified
+		}
+		id.EmailVerified = verified && id.Email != ""
+	case TrustProvider:
+		id.EmailVerified = id.Email != ""
+	case TrustNever:
+		id.EmailVerified = false
+	default:
+		return nil, fmt.Errorf("claims: unknown EmailTrust %d", trust)
+	}
+	return id, nil
+}
+
+// Verified reads a verification claim such as email_verified, which
+// providers send as a JSON boolean or as the strings "true"/"false"
+// (Amazon Cognito). stated is false when the claim is absent or has any
+// other form.
+func Verified(c map[string]any, name string) (verified, stated bool) {
+	v, ok := lookup(c, name)
+	if !ok {
+		return false, false
+	}
+	switch x := v.(type) {
+	case bool:
+		return x, true
+	case string:
+		switch strings.ToLower(strings.TrimSpace(x)) {
+		case "true":
+			return true, true
+		case "false":
+			return false, true
+		}
+	}
+	return false, false
+}
+
+// IsEntra reports whether issuer is Microsoft Entra ID's (v2
+// login.microsoftonline.com or v1 sts.windows.net).
+func IsEntra(issuer string) bool {
+	rest, ok := strings.CutPrefix(issuer, "https://")
+	if !ok {
+		return false
+	}
+	host, _, _ := strings.Cut(rest, "/")
+	host = strings.ToLower(host)
+	return host == "login.microsoftonline.com" || host == "sts.windows.net"
+}
+
+// LooksLikeEmail reports whether s has the shape local@domain.tld, enough
+// to use a username as an email address; it is not a full RFC 5322 parse.
+func LooksLikeEmail(s string) bool {
+	local, domain, ok := strings.Cut(s, "@")
+	if !ok || local == "" || strings.Contains(domain, "@") || strings.ContainsAny(s, " \t\r\n<>") {
+		return false
+	}
+	dot := strings.LastIndexByte(domain, '.')
+	return dot > 0 && dot < len(domain)-1
+}
+
+// lookup finds a claim by its whole name, then as a dotted path.
+func lookup(c map[string]any, name string) (any, bool) {
+	if v, ok := c[name]; ok {
+		return v, v != nil
+	}
+	if !strings.Contains(name, ".") {
+		return nil, false
+	}
+	var cur any = c
+	for _, part := range strings.Split(name, ".") {
+		obj, ok := cur.(map[string]any)
+		if !ok {
+			return nil, false
+		}
+		if cur, ok = obj[part]; !ok {
+			return nil, false
+		}
+	}
+	return cur, cur != nil
+}
+
+// str reads a claim as a string; a number is written out in full (some
+// providers send numeric ids in custom claims).
+func str(c map[string]any, name string) string {
+	v, _ := lookup(c, name)
+	switch x := v.(type) {
+	case string:
+		return x
+	case float64:
+		if x == math.Trunc(x) && math.Abs(x) < 1<<53 {
+			return strconv.FormatInt(int64(x), 10)
+		}
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	}
+	return ""
+}
+
+// strs reads a claim as a list of strings: an array (non-strings skipped)
+// or a single string.
+func strs(c map[string]any, name string) []string {
+	v, _ := lookup(c, name)
+	switch x := v.(type) {
+	case string:
+		if x != "" {
+			return []string{x}
+		}
+	case []any:
+		out := make([]string, 0, len(x))
+		for _, e := range x {
+			if s, ok := e.(string); ok {
+				out = append(out, s)
+			}
+		}
+		return out
+	case []string:
+		return append([]string(nil), x...)
+	}
+	return nil
+}
+
+func or(s, def string) string {
+	if s != "" {
+		return s
+	}
+	return def
+}

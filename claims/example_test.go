@@ -1,0 +1,46 @@
+package claims_test
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/ssokit/ssokit/claims"
+)
+
+func ExampleMap() {
+	var c map[string]any
+	_ = json.Unmarshal([]byte(`{
+		"sub": "AAAAAAAAAAAAAAAAAAAAAIkzqFVrSaSaFHy782bbtaQ",
+		"oid": "00000000-0000-0000-66f3-3332eca7ea81",
+		"preferred_username": "carol@contoso.com",
+		"name": "Carol"
+	}`), &c)
+	id, err := claims.Map("https://login.microsoftonline.com/9122040d-6c67-4c5b-b112-36a304b66dad/v2.0", c, claims.Mapping{}, claims.TrustEmailClaim)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(id.Subject)
+	fmt.Println(id.Email, id.EmailVerified)
+	// Output:
+	// 00000000-0000-0000-66f3-3332eca7ea81
+	// carol@contoso.com false
+}
+
+func ExampleMapping() {
+	var c map[string]any
+	_ = json.Unmarshal([]byte(`{"sub":"u1","mail":"dev@example.com","realm_access":{"roles":["admin","dev"]}}`), &c)
+	m := claims.Mapping{Email: "mail", Groups: "realm_access.roles"}
+	id, err := claims.Map("https://keycloak.example.com/realms/acme", c, m, claims.TrustProvider)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(id.Email, id.EmailVerified, id.Groups)
+	// Output: dev@example.com true [admin dev]
+}
+
+func ExampleVerified() {
+	var c map[string]any
+	_ = json.Unmarshal([]byte(`{"email_verified":"false"}`), &c)
+	fmt.Println(claims.Verified(c, "email_verified"))
+	// Output: false true
+}
