@@ -14,6 +14,7 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/sha512"
+	"encoding/asn1"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -89,14 +90,18 @@ func SignJSON(key crypto.Signer, alg string, header map[string]any, claims any) 
 }
 
 // SignInput signs a JWS signing input (base64url header "." base64url
-// payload) and returns the raw signature.
+// payload) and returns the raw signature. key may be any crypto.Signer of
+// the right kind, a key held in a KMS or HSM included.
 func SignInput(key crypto.Signer, alg string, input []byte) ([]byte, error) {
+	if key == nil {
+		return nil, errors.New("jose: no signing key")
+	}
+	pub := key.Public()
 	if alg == "EdDSA" {
-		k, ok := key.(ed25519.PrivateKey)
-		if !ok {
-			return nil, fmt.Errorf("jose: EdDSA needs an ed25519 key, have %T", key)
+		if _, ok := pub.(ed25519.PublicKey); !ok {
+			return nil, fmt.Errorf("jose: EdDSA needs an ed25519 key, have %T", pub)
 		}
-		return ed25519.Sign(k, input), nil
+		return key.Sign(rand.Reader, input, crypto.Hash(0))
 	}
 	h, ok := hashFor(alg)
 	if !ok {
@@ -104,31 +109,32 @@ func SignInput(key crypto.Signer, alg string, input []byte) ([]byte, error) {
 	}
 	d := digest(h, input)
 	switch alg[0] {
-	case 'R':
-		k, ok := key.(*rsa.PrivateKey)
-		if !ok {
-			return nil, fmt.Errorf("jose: %s needs an RSA key, have %T", alg, key)
+	case 'R', 'P':
+		if _, ok := pub.(*rsa.PublicKey); !ok {
+			return nil, fmt.Errorf("jose: %s needs an RSA key, have %T", alg, pub)
 		}
-		return rsa.SignPKCS1v15(rand.Reader, k, h, d)
-	case 'P':
-		k, ok := key.(*rsa.PrivateKey)
-		if !ok {
-			return nil, fmt.Errorf("jose: %s needs an RSA key, have %T", alg, key)
+		var opts crypto.SignerOpts = h
+		if alg[0] == 'P' {
+			opts = &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash, Hash: h}
 		}
-		return rsa.SignPSS(rand.Reader, k, h, d, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash})
+		return key.Sign(rand.Reader, d, opts)
 	default: // 'E'
-		k, ok := key.(*ecdsa.PrivateKey)
+		ec, ok := pub.(*ecdsa.PublicKey)
 		if !ok {
-			return nil, fmt.Errorf("jose: %s needs an EC key, have %T", alg, key)
+			return nil, fmt.Errorf("jose: %s needs an EC key, have %T", alg, pub)
 		}
-		r, s, err := ecdsa.Sign(rand.Reader, k, d)
+		der, err := key.Sign(rand.Reader, d, h)
 		if err != nil {
 			return nil, fmt.Errorf("jose: %w", err)
 		}
-		n := (k.Curve.Params().BitSize + 7) / 8
+		var parsed struct{ R, S *big.Int }
+		if _, err := asn1.Unmarshal(der, &parsed); err != nil {
+			return nil, fmt.Errorf("jose: ECDSA signature: %w", err)
+		}
+		n := (ec.Curve.Params().BitSize + 7) / 8
 		sig := make([]byte, 2*n)
-		r.FillBytes(sig[:n])
-		s.FillBytes(sig[n:])
+		parsed.R.FillBytes(sig[:n])
+		parsed.S.FillBytes(sig[n:])
 		return sig, nil
 	}
 }
