@@ -49,14 +49,14 @@ func (p *Provider) routes(prefix string) http.Handler {
 }
 
 // Discovery returns the provider's discovery document as it serves it,
-// with the DiscoveryIssuer fault applied.
+// with the DiscoveryIssuer and ModifyDiscovery faults applied.
 func (p *Provider) Discovery() map[string]any {
 	f := p.currentFaults()
 	iss := p.issuer
 	if f.DiscoveryIssuer != "" {
 		iss = f.DiscoveryIssuer
 	}
-	return map[string]any{
+	doc := map[string]any{
 		"issuer":                                iss,
 		"authorization_endpoint":                p.endpoint("/authorize"),
 		"token_endpoint":                        p.endpoint("/token"),
@@ -80,6 +80,10 @@ func (p *Provider) Discovery() map[string]any {
 		},
 		"authorization_response_iss_parameter_supported": true,
 	}
+	if f.ModifyDiscovery != nil {
+		f.ModifyDiscovery(doc)
+	}
+	return doc
 }
 
 func (p *Provider) handleDiscovery(w http.ResponseWriter, r *http.Request) {

@@ -27,6 +27,9 @@ const (
 type Faults struct {
 	// DiscoveryIssuer replaces the issuer in the discovery document.
 	DiscoveryIssuer string
+	// ModifyDiscovery is called with the discovery document before it is
+	// served: drop end_session_endpoint, change the auth methods listed...
+	ModifyDiscovery func(doc map[string]any)
 	// IDTokenIssuer replaces the ID token's iss.
 	IDTokenIssuer string
 	// IDTokenAudience replaces the ID token's aud (a single value is sent

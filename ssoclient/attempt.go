@@ -1,0 +1,176 @@
+package ssoclient
+
+import (
+	"crypto/subtle"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/ssokit/ssokit/internal/randtoken"
+	"github.com/ssokit/ssokit/internal/seal"
+)
+
+// maxPendingAttempts bounds the attempt cookies one browser holds; starting
+// another drops the oldest, so a page that starts sign-ins in a loop cannot
+// grow the browser's cookie header without end.
+const maxPendingAttempts = 4
+
+// attempt is one sign-in in flight. It travels sealed in a cookie named
+// after its state, so no server state is needed and two tabs can sign in at
+// once.
+type attempt struct {
+	State    string `json:"s"`
+	Nonce    string `json:"n"`
+	Verifier string `json:"v"`
+	ReturnTo string `json:"r"`
+	Profile  string `json:"p,omitempty"`
+	Created  int64  `json:"t"` // unix seconds
+}
+
+func newAttempt(returnTo, profile string, now time.Time) *attempt {
+	return &attempt{
+		State:    randtoken.New(32),
+		Nonce:    randtoken.New(32),
+		Verifier: randtoken.New(32), // 43 characters: RFC 7636 §4.1
+		ReturnTo: returnTo,
+		Profile:  profile,
+		Created:  now.Unix(),
+	}
+}
+
+// attemptCookies names and seals attempt cookies.
+type attemptCookies struct {
+	ring   *seal.Ring
+	prefix string // "__Host-ssokit-a-" on https, "ssokit-a-" on http
+	secure bool
+}
+
+func newAttemptCookies(ring *seal.Ring, secure bool) attemptCookies {
+	prefix := "ssokit-a-"
+	if secure {
+		prefix = "__Host-" + prefix
+	}
+	return attemptCookies{ring: ring, prefix: prefix, secure: secure}
+}
+
+// name is the attempt cookie's name for a state: a prefix of the state is
+// enough to find it; the whole state is checked inside.
+func (ac attemptCookies) name(state string) string {
+	if len(state) > 16 {
+		state = state[:16]
+	}
+	return ac.prefix + state
+}
+
+func (ac attemptCookies) cookie(name, value string, maxAge int) *http.Cookie {
+	return &http.Cookie{
+		Name: name, Value: value, Path: "/", MaxAge: maxAge,
+		HttpOnly: true, Secure: ac.secure, SameSite: http.SameSiteLaxMode,
+	}
+}
+
+// set writes the attempt's cookie, and drops the oldest pending attempts
+// beyond maxPendingAttempts.
+func (ac attemptCookies) set(w http.ResponseWriter, r *http.Request, a *attempt) {
+	type pending struct {
+		name    string
+		created int64
+	}
+	var old []pending
+	for _, c := range r.Cookies() {
+		if !strings.HasPrefix(c.Name, ac.prefix) {
+			continue
+		}
+		created := int64(0) // unreadable cookies go first
+		if o, err := ac.open(c.Name, c.Value); err == nil {
+			created = o.Created
+		}
+		old = append(old, pending{c.Name, created})
+	}
+	if extra := len(old) - (maxPendingAttempts - 1); extra > 0 {
+		slices.SortFunc(old, func(a, b pending) int { return int(a.created - b.created) })
+		for _, p := range old[:extra] {
+			http.SetCookie(w, ac.cookie(p.name, "", -1))
+		}
+	}
+	b, _ := json.Marshal(a)
+	name := ac.name(a.State)
+	http.SetCookie(w, ac.cookie(name, ac.ring.Seal(b, []byte(name)), int(AttemptLifetime/time.Second)))
+}
+
+func (ac attemptCookies) open(name, value string) (*attempt, error) {
+	b, err := ac.ring.Open(value, []byte(name))
+	if err != nil {
+		return nil, err
+	}
+	var a attempt
+	if err := json.Unmarshal(b, &a); err != nil {
+		return nil, err
+	}
+	return &a, nil
+}
+
+// take finds the attempt for state, clears its cookie, and checks that it
+// is whole and fresh. Single use is the replay cache's job.
+func (ac attemptCookies) take(w http.ResponseWriter, r *http.Request, state string, now time.Time) (*attempt, *Error) {
+	if state == "" {
+		return nil, newError(CodeStateInvalid, "the callback has no state", nil)
+	}
+	name := ac.name(state)
+	c, err := r.Cookie(name)
+	if err != nil {
+		return nil, newError(CodeStateInvalid, "no attempt cookie for this state in this browser", nil)
+	}
+	http.SetCookie(w, ac.cookie(name, "", -1))
+	a, err := ac.open(name, c.Value)
+	if err != nil {
+		return nil, newError(CodeStateInvalid, "the attempt cookie does not open", nil)
+	}
+	if subtle.ConstantTimeCompare([]byte(a.State), []byte(state)) != 1 {
+		return nil, newError(CodeStateInvalid, "the state differs from the attempt's", nil)
+	}
+	age := now.Sub(time.Unix(a.Created, 0))
+	if age > AttemptLifetime || age < -time.Minute {
+		return nil, newError(CodeAttemptExpired, "the attempt is older than 10 minutes", nil)
+	}
+	return a, nil
+}
+
+// isLocalPath reports whether p is a path on this site that a redirect may
+// safely go to: it starts with one slash, and nothing in it can make a
+// browser read it as another host ("//evil", "/\evil", "/%2F%2Fevil" after
+// decoding by a proxy, control characters, a scheme).
+func isLocalPath(p string) bool {
+	if len(p) == 0 || len(p) > 2048 || p[0] != '/' {
+		return false
+	}
+	if len(p) > 1 && (p[1] == '/' || p[1] == '\\') {
+		return false
+	}
+	for i := 0; i < len(p); i++ {
+		if c := p[i]; c < 0x20 || c == 0x7f || c == '\\' {
+			return false
+		}
+	}
+	u, err := url.Parse(p)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
+		return false
+	}
+	// A path that decodes to "//host" or "/\host" is an open redirect
+	// behind anything that decodes it once more.
+	if dec, err := url.PathUnescape(u.EscapedPath()); err != nil || strings.HasPrefix(dec, "//") || strings.HasPrefix(dec, "/\\") {
+		return false
+	}
+	return true
+}
+
+// returnTo keeps a local path and drops anything else for "/".
+func returnTo(p string) string {
+	if isLocalPath(p) {
+		return p
+	}
+	return "/"
+}

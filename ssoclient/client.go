@@ -1,0 +1,357 @@
+package ssoclient
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/ssokit/ssokit/claims"
+	"github.com/ssokit/ssokit/discovery"
+	"github.com/ssokit/ssokit/internal/randtoken"
+	"github.com/ssokit/ssokit/internal/seal"
+)
+
+// Client signs people in through one OpenID provider. It is safe for
+// concurrent use. Make one with New at start-up and mount its Handler.
+type Client struct {
+	cfg      *settings
+	log      *slog.Logger
+	prov     *provider
+	attempts attemptCookies
+	sessions SessionStore
+	replay   ReplayCache
+	session  sessionCookie
+}
+
+// New checks cfg, discovers the provider and returns a Client. It fails
+// fast, with an *Error whose Detail says what is wrong, when the
+// configuration or the provider's discovery document is: code
+// config_invalid, discovery_failed, issuer_mismatch, provider_timeout.
+func New(ctx context.Context, cfg Config) (*Client, error) {
+	s, err := resolve(cfg)
+	if err != nil {
+		return nil, err
+	}
+	disc := discovery.New(discovery.Config{HTTPClient: s.HTTPClient, Timeout: s.Timeout, Now: s.Now})
+	p, err := newProvider(ctx, s, disc)
+	if err != nil {
+		return nil, err
+	}
+	keys := make([]string, 0, len(s.CookieKeys))
+	for _, k := range s.CookieKeys {
+		keys = append(keys, string(k))
+	}
+	if len(keys) == 0 {
+		keys = []string{seal.RandomSecret()}
+	}
+	ring, err := seal.NewRing("attempt", keys...)
+	if err != nil {
+		return nil, configError("CookieKeys: %v", err)
+	}
+	c := &Client{
+		cfg:      s,
+		log:      s.Logger,
+		prov:     p,
+		attempts: newAttemptCookies(ring, s.secure),
+		sessions: s.Sessions,
+		replay:   s.Replay,
+		session:  newSessionCookie(s.secure),
+	}
+	if c.sessions == nil {
+		c.sessions = NewMemorySessionStore(0, s.Now)
+	}
+	if c.replay == nil {
+		c.replay = NewMemoryReplayCache(0, s.Now)
+	}
+	return c, nil
+}
+
+// String describes the client without any secret.
+func (c *Client) String() string {
+	return fmt.Sprintf("ssoclient.Client{issuer: %q, client_id: %q, auth: %s}", c.prov.issuer, c.cfg.ClientID, c.prov.authMethod)
+}
+
+// GoString is String, so %#v prints no secret either.
+func (c *Client) GoString() string { return c.String() }
+
+// Issuer returns the provider's issuer identifier.
+func (c *Client) Issuer() string { return c.prov.issuer }
+
+// AuthMethod returns the token endpoint authentication in use.
+func (c *Client) AuthMethod() AuthMethod { return c.prov.authMethod }
+
+// Handler serves the sign-in endpoints under the mount path, the
+// RedirectURL's directory:
+//
+//	GET  {mount}/login[?return_to=/path&login_hint=&prompt=]  start a sign-in
+//	GET  {mount}/callback                                     the provider's redirect
+//	POST {mount}/logout                                       sign out
+//	GET  {mount}/logout                                       a page with a sign-out button
+//
+// Mount it with its prefix, as mux.Handle("/auth/sso/", sso.Handler()); it
+// also works behind http.StripPrefix.
+func (c *Client) Handler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := strings.TrimSuffix(r.URL.Path, "/")
+		switch p[strings.LastIndexByte(p, '/')+1:] {
+		case "login":
+			if r.Method != http.MethodGet && r.Method != http.MethodPost {
+				methodNotAllowed(w, "GET, POST")
+				return
+			}
+			c.login(w, r)
+		case "callback":
+			if r.Method != http.MethodGet {
+				methodNotAllowed(w, "GET")
+				return
+			}
+			c.callback(w, r)
+		case "logout":
+			switch r.Method {
+			case http.MethodPost:
+				c.logout(w, r)
+			case http.MethodGet:
+				c.logoutPage(w, r)
+			default:
+				methodNotAllowed(w, "GET, POST")
+			}
+		default:
+			http.NotFound(w, r)
+		}
+	})
+}
+
+func methodNotAllowed(w http.ResponseWriter, allow string) {
+	w.Header().Set("Allow", allow)
+	http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+}
+
+// loginURL is the path of the login endpoint.
+func (c *Client) loginURL(returnTo string) string {
+	u := c.cfg.mount + "/login"
+	if returnTo != "" && returnTo != "/" {
+		u += "?return_to=" + url.QueryEscape(returnTo)
+	}
+	return u
+}
+
+// login starts a sign-in: an attempt sealed into its own cookie, and a
+// redirect to the provider's authorization endpoint with PKCE S256.
+func (c *Client) login(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	if r.Method == http.MethodPost {
+		if err := r.ParseForm(); err == nil {
+			q = r.Form
+		}
+	}
+	a := newAttempt(returnTo(q.Get("return_to")), "", c.cfg.Now())
+	opts := []oauth2.AuthCodeOption{
+		oauth2.S256ChallengeOption(a.Verifier),
+		oauth2.SetAuthURLParam("nonce", a.Nonce),
+	}
+	hint := q.Get("login_hint")
+	if hint == "" {
+		hint = q.Get("email")
+	}
+	if hint != "" && len(hint) <= 256 {
+		opts = append(opts, oauth2.SetAuthURLParam("login_hint", hint))
+	}
+	switch prompt := q.Get("prompt"); prompt {
+	case "none", "login", "consent", "select_account":
+		opts = append(opts, oauth2.SetAuthURLParam("prompt", prompt))
+	}
+	c.attempts.set(w, r, a)
+	w.Header().Set("Cache-Control", "no-store")
+	c.log.LogAttrs(r.Context(), slog.LevelInfo, "sso: sign-in started", slog.String("issuer", c.prov.issuer))
+	http.Redirect(w, r, c.prov.oauth.AuthCodeURL(a.State, opts...), http.StatusFound)
+}
+
+// callback completes a sign-in. Every failure ends in c.fail, with no
+// session created.
+func (c *Client) callback(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	id, sess, returnTo, err := c.complete(w, r)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	if sess == nil {
+		return // OnLogin wrote the response
+	}
+	c.session.set(w, sess)
+	c.log.LogAttrs(r.Context(), slog.LevelInfo, "sso: signed in", slog.Any("identity", id))
+	http.Redirect(w, r, returnTo, http.StatusFound)
+}
+
+// complete runs the checks of a callback in order and returns the new
+// session, or nil when OnLogin took over the response.
+func (c *Client) complete(w http.ResponseWriter, r *http.Request) (*Identity, *Session, string, error) {
+	ctx := r.Context()
+	q := r.URL.Query()
+	p := c.prov
+	now := c.cfg.Now()
+
+	// 1. The attempt: this browser's, intact, fresh (CSRF protection).
+	a, e := c.attempts.take(w, r, q.Get("state"), now)
+	if e != nil {
+		return nil, nil, "", e
+	}
+	// 2. RFC 9207: the response names the provider it came from (mix-up).
+	if iss, ok := q["iss"]; ok {
+		if len(iss) != 1 || !c.matchesAuthorizationIssuer(p, iss[0]) {
+			return nil, nil, "", newError(CodeIssuerMismatch, "the authorization response's iss is another issuer", nil)
+		}
+	} else if p.issParam {
+		return nil, nil, "", newError(CodeIssuerMismatch, "the provider sends iss in authorization responses and this one has none", nil)
+	}
+	// 3. Single use, across replicas when the cache is shared.
+	first, err := c.replay.Claim(ctx, replayKey(a.State), time.Unix(a.Created, 0).Add(AttemptLifetime+time.Minute))
+	if err != nil {
+		return nil, nil, "", newError(CodeProviderUnavailable, "the replay cache failed", err)
+	}
+	if !first {
+		return nil, nil, "", newError(CodeAttemptReplayed, "", nil)
+	}
+	// 4. The provider's error, if it sent one.
+	if code := q.Get("error"); code != "" {
+		detail := "the provider answered " + clip(code)
+		if d := q.Get("error_description"); d != "" {
+			detail += ": " + clip(d)
+		}
+		if code == "access_denied" {
+			return nil, nil, "", newError(CodeAccessDenied, detail, nil)
+		}
+		return nil, nil, "", newError(CodeProviderError, detail, nil)
+	}
+	code := q.Get("code")
+	if code == "" || len(q["code"]) != 1 {
+		return nil, nil, "", newError(CodeInvalidRequest, "the callback has no code", nil)
+	}
+	// 5. The code for tokens, proving the PKCE verifier.
+	tok, err := c.exchange(ctx, p, code, a.Verifier)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	rawID, _ := tok.Extra("id_token").(string)
+	// 6. The ID token (OIDC Core §3.1.3.7), then at_hash.
+	idt, err := c.verifyIDToken(ctx, p, rawID, a.Nonce)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	if err := idt.VerifyAccessToken(tok.AccessToken); err != nil {
+		return nil, nil, "", err
+	}
+	// 7. Claims, completed by userinfo when they lack what the mapping
+	// needs.
+	var cl map[string]any
+	if err := idt.Claims(&cl); err != nil {
+		return nil, nil, "", newError(CodeIDTokenInvalid, "claims do not decode", err)
+	}
+	if p.endpoints.Userinfo != "" && (c.cfg.AlwaysFetchUserinfo || len(c.cfg.Claims.Missing(cl)) > 0) {
+		ui, err := c.userinfo(ctx, p, tok.AccessToken, idt.Subject)
+		if err != nil {
+			return nil, nil, "", err
+		}
+		for k, v := range ui {
+			if _, ok := cl[k]; !ok {
+				cl[k] = v
+			}
+		}
+	}
+	id, err := claims.Map(idt.Issuer, cl, c.cfg.Claims, c.cfg.EmailTrust)
+	switch {
+	case errors.Is(err, claims.ErrEmailNotVerified):
+		return nil, nil, "", newError(CodeEmailNotVerified, "", err)
+	case err != nil:
+		return nil, nil, "", newError(CodeClaimsInvalid, "", err)
+	}
+	// 8. The application's say.
+	login := &Login{Identity: id, ReturnTo: a.ReturnTo, IDToken: rawID}
+	if c.cfg.OnLogin != nil {
+		tw := &trackingWriter{ResponseWriter: w}
+		if err := c.cfg.OnLogin(tw, r, login); err != nil {
+			var se *Error
+			if !errors.As(err, &se) {
+				se = newError(CodeLoginRefused, "", err)
+			}
+			return nil, nil, "", se
+		}
+		if tw.wrote {
+			return id, nil, "", nil
+		}
+	}
+	// 9. A fresh session: a new id, whatever the browser had (no fixation).
+	sess := &Session{
+		ID: randtoken.New(32), Identity: id, IDToken: rawID,
+		CreatedAt: now, ExpiresAt: now.Add(c.cfg.SessionLifetime),
+	}
+	if err := c.sessions.Save(ctx, sess); err != nil {
+		return nil, nil, "", newError(CodeProviderUnavailable, "the session store failed", err)
+	}
+	if old, err := r.Cookie(c.session.name); err == nil {
+		_ = c.sessions.Delete(ctx, old.Value)
+	}
+	return id, sess, returnTo(login.ReturnTo), nil
+}
+
+// matchesAuthorizationIssuer checks RFC 9207's iss. For Entra's
+// multi-tenant template any tenant fits here; the ID token's iss, checked
+// against its own tid, pins it.
+func (c *Client) matchesAuthorizationIssuer(p *provider, iss string) bool {
+	if p.templated() {
+		prefix, suffix, _ := strings.Cut(p.issuer, "{tenantid}")
+		tid, ok := strings.CutPrefix(iss, prefix)
+		if !ok {
+			return false
+		}
+		tid, ok = strings.CutSuffix(tid, suffix)
+		return ok && p.matchesIssuer(iss, tid)
+	}
+	return p.matchesIssuer(iss, "")
+}
+
+// replayKey is what the replay cache stores for a state: a hash, so the
+// store never holds a live state value.
+func replayKey(state string) string {
+	sum := sha256.Sum256([]byte(state))
+	return "ssokit:attempt:" + hex.EncodeToString(sum[:16])
+}
+
+// trackingWriter notes whether OnLogin wrote a response.
+type trackingWriter struct {
+	http.ResponseWriter
+	wrote bool
+}
+
+func (t *trackingWriter) WriteHeader(code int) { t.wrote = true; t.ResponseWriter.WriteHeader(code) }
+func (t *trackingWriter) Write(b []byte) (int, error) {
+	t.wrote = true
+	return t.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (t *trackingWriter) Unwrap() http.ResponseWriter { return t.ResponseWriter }
+
+// fail logs a failure and writes its response.
+func (c *Client) fail(w http.ResponseWriter, r *http.Request, err error) {
+	e := asError(err)
+	level := slog.LevelWarn
+	if e.Status >= 500 {
+		level = slog.LevelError
+	}
+	c.log.LogAttrs(r.Context(), level, "sso: sign-in failed", slog.String("issuer", c.prov.issuer), slog.Any("error", e))
+	if c.cfg.ErrorHandler != nil {
+		c.cfg.ErrorHandler(w, r, e)
+		return
+	}
+	WriteError(w, r, e)
+}

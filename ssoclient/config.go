@@ -1,0 +1,349 @@
+package ssoclient
+
+import (
+	"context"
+	"crypto"
+	"crypto/rsa"
+	"crypto/x509"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/ssokit/ssokit/claims"
+	"github.com/ssokit/ssokit/internal/safehttp"
+)
+
+// Secret is a string that never prints: its String, GoString, Format,
+// JSON, text and slog forms are all "[redacted]". Convert it with
+// string(s) where the value is really needed.
+type Secret string
+
+const redacted = "[redacted]"
+
+// String returns "[redacted]".
+func (Secret) String() string { return redacted }
+
+// GoString returns "[redacted]", for %#v.
+func (Secret) GoString() string { return redacted }
+
+// Format prints "[redacted]" for every verb, %x and %q included.
+func (Secret) Format(f fmt.State, verb rune) { _, _ = f.Write([]byte(redacted)) }
+
+// MarshalJSON writes "[redacted]".
+func (Secret) MarshalJSON() ([]byte, error) { return []byte(`"` + redacted + `"`), nil }
+
+// MarshalText writes "[redacted]".
+func (Secret) MarshalText() ([]byte, error) { return []byte(redacted), nil }
+
+// LogValue logs "[redacted]".
+func (Secret) LogValue() slog.Value { return slog.StringValue(redacted) }
+
+// AuthMethod is how the client authenticates at the token endpoint (OIDC
+// Core §9).
+type AuthMethod string
+
+// The authentication methods. The zero value chooses: private_key_jwt when
+// a PrivateKey is set; none when there is no secret; else
+// client_secret_post if the provider lists it (or lists nothing), else
+// client_secret_basic.
+const (
+	AuthAuto              AuthMethod = ""
+	AuthClientSecretBasic AuthMethod = "client_secret_basic"
+	AuthClientSecretPost  AuthMethod = "client_secret_post"
+	AuthPrivateKeyJWT     AuthMethod = "private_key_jwt"
+	AuthNone              AuthMethod = "none"
+)
+
+// AssertionAudience is the aud of a private_key_jwt client assertion.
+type AssertionAudience int
+
+const (
+	// AudienceTokenEndpoint, the default, puts the token endpoint URL in
+	// aud, as Entra ID and Okta require.
+	AudienceTokenEndpoint AssertionAudience = iota
+	// AudienceIssuer puts the issuer identifier in aud, as the revision of
+	// RFC 7523 and some providers require.
+	AudienceIssuer
+)
+
+// Endpoints override what discovery says, for providers whose discovery
+// document is missing or wrong. A field left empty comes from discovery.
+// When Authorization, Token and JWKS are all given, New works even if the
+// provider has no discovery document at all.
+type Endpoints struct {
+	Authorization string
+	Token         string
+	JWKS          string
+	Userinfo      string
+	EndSession    string
+}
+
+// Login is a verified sign-in, given to [Config.OnLogin].
+type Login struct {
+	Identity *Identity
+	// ReturnTo is the local path the browser goes to next; OnLogin may
+	// change it (it must stay a local path).
+	ReturnTo string
+	// IDToken is the raw ID token.
+	IDToken string
+}
+
+// Config configures a Client. The zero value of every optional field means
+// its default.
+type Config struct {
+	// Issuer is the provider: an issuer URL, a bare domain
+	// ("acme.okta.com", "login.microsoftonline.com/{tenant}/v2.0") or the
+	// full .well-known/openid-configuration URL. Required.
+	Issuer string
+	// ClientID is the application's client ID at the provider. Required.
+	ClientID string
+	// ClientSecret is the client secret, for client_secret_basic and
+	// client_secret_post.
+	ClientSecret Secret
+	// AuthMethod pins the token endpoint authentication; see AuthMethod.
+	AuthMethod AuthMethod
+	// PrivateKey signs private_key_jwt client assertions (RS256; an RSA
+	// key of at least 2048 bits, in memory or any crypto.Signer such as a
+	// KMS key). KeyID is the kid the provider knows it by.
+	PrivateKey crypto.Signer
+	KeyID      string
+	// Certificate, when set, adds its x5t and x5t#S256 thumbprints to the
+	// assertion header, as Entra ID identifies certificate credentials.
+	Certificate *x509.Certificate
+	// AssertionAudience chooses the assertion's aud.
+	AssertionAudience AssertionAudience
+	// RedirectURL is the absolute URL of the callback, registered at the
+	// provider: "https://app.example.com/auth/sso/callback". The handler's
+	// login and logout live beside it ({mount}/login, {mount}/logout).
+	// Required.
+	RedirectURL string
+	// Scopes requested; default openid, profile and email. openid is
+	// always added.
+	Scopes []string
+	// Endpoints override discovery.
+	Endpoints Endpoints
+	// Claims maps claims to Identity fields.
+	Claims claims.Mapping
+	// EmailTrust says how far the provider's emails are trusted; by
+	// default email_verified false refuses the sign-in.
+	EmailTrust claims.EmailTrust
+	// AlwaysFetchUserinfo asks userinfo on every sign-in; otherwise only
+	// when the ID token lacks the email, username or name claim.
+	AlwaysFetchUserinfo bool
+	// Algorithms allowed for ID token signatures; default RS256, PS256 and
+	// ES256. none and HMAC algorithms are never allowed.
+	Algorithms []string
+	// TrustedAudiences lists audiences besides ClientID an ID token may
+	// carry; an ID token with any other extra audience is refused (OIDC
+	// Core §3.1.3.7 step 3).
+	TrustedAudiences []string
+	// PostLogoutRedirectURL is where the browser lands after logout: sent
+	// to the provider's end_session_endpoint as post_logout_redirect_uri
+	// (register it there), or used directly when the provider has none.
+	// Default: the application's root, "/".
+	PostLogoutRedirectURL string
+	// AllowedOrigins are origins besides RedirectURL's from which logout
+	// may be posted ("https://www.example.com").
+	AllowedOrigins []string
+	// SessionLifetime is how long a session lasts; default 8 hours.
+	SessionLifetime time.Duration
+	// Sessions stores sessions; default an in-memory store of up to
+	// 100,000 sessions.
+	Sessions SessionStore
+	// Replay records used attempts so a callback works once; default an
+	// in-memory cache.
+	Replay ReplayCache
+	// CookieKeys seal the login attempt cookies (AES-256-GCM); the first
+	// seals, all open, so keys can be rotated. Each must be at least 32
+	// bytes. Replicas behind one load balancer need the same keys. Default:
+	// a random key per process.
+	CookieKeys []Secret
+	// OnLogin runs after a sign-in is verified, before the session starts.
+	// Return an error to refuse the sign-in (an *Error is shown as it is;
+	// any other error as login_refused). An app with its own sessions
+	// takes over here: if OnLogin writes a response, ssokit starts no
+	// session and writes nothing more.
+	OnLogin func(w http.ResponseWriter, r *http.Request, login *Login) error
+	// ErrorHandler writes the response for a failure; default an HTML page
+	// (JSON when the request asks for JSON) with the code and message.
+	ErrorHandler func(w http.ResponseWriter, r *http.Request, err *Error)
+	// HTTPClient makes every call to the provider; default
+	// http.DefaultClient. Calls are bounded by Timeout regardless.
+	HTTPClient *http.Client
+	// Timeout bounds each call to the provider; default 10 seconds.
+	Timeout time.Duration
+	// Logger receives structured events; default slog.Default(). No
+	// secret, token, code or state is ever logged.
+	Logger *slog.Logger
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+	// ClockSkew is the leeway for exp, iat and nbf; default 2 minutes.
+	ClockSkew time.Duration
+}
+
+// Defaults.
+const (
+	DefaultSessionLifetime = 8 * time.Hour
+	DefaultClockSkew       = 2 * time.Minute
+	DefaultTimeout         = 10 * time.Second
+	// AttemptLifetime is how long a sign-in may take from the redirect to
+	// the provider until the callback.
+	AttemptLifetime = 10 * time.Minute
+)
+
+// settings is a Config with its defaults applied and its derived values.
+type settings struct {
+	Config
+	redirect     string // RedirectURL
+	mount        string // path prefix of the handler: RedirectURL's path minus its last segment
+	secure       bool   // RedirectURL is https: cookies are Secure and __Host-
+	origin       string // scheme://host of RedirectURL
+	postLogout   string // absolute PostLogoutRedirectURL
+	postLogoutIn string // local path for redirecting without a provider
+	userinfoAuth bool
+}
+
+func configError(format string, args ...any) error {
+	return newError(CodeConfigInvalid, fmt.Sprintf(format, args...), nil)
+}
+
+// resolve validates cfg and applies defaults.
+func resolve(cfg Config) (*settings, error) {
+	s := &settings{Config: cfg}
+	if strings.TrimSpace(cfg.Issuer) == "" {
+		return nil, configError("Issuer is required")
+	}
+	if cfg.ClientID == "" {
+		return nil, configError("ClientID is required")
+	}
+	u, err := safehttp.CheckURL(cfg.RedirectURL)
+	if err != nil {
+		return nil, configError("RedirectURL must be an absolute https URL (http only on a loopback host): %v", err)
+	}
+	if u.RawQuery != "" {
+		return nil, configError("RedirectURL must not have a query")
+	}
+	path := strings.TrimSuffix(u.EscapedPath(), "/")
+	i := strings.LastIndexByte(path, '/')
+	if i < 0 || path[i+1:] == "" {
+		return nil, configError("RedirectURL needs a path, such as /auth/sso/callback")
+	}
+	s.redirect = cfg.RedirectURL
+	s.mount = path[:i]
+	s.secure = u.Scheme == "https"
+	s.origin = u.Scheme + "://" + u.Host
+
+	if s.PostLogoutRedirectURL == "" {
+		s.PostLogoutRedirectURL = "/"
+	}
+	if strings.HasPrefix(s.PostLogoutRedirectURL, "/") {
+		if !isLocalPath(s.PostLogoutRedirectURL) {
+			return nil, configError("PostLogoutRedirectURL %q is not a local path", s.PostLogoutRedirectURL)
+		}
+		s.postLogoutIn = s.PostLogoutRedirectURL
+		s.postLogout = s.origin + s.PostLogoutRedirectURL
+	} else {
+		if _, err := safehttp.CheckURL(s.PostLogoutRedirectURL); err != nil {
+			return nil, configError("PostLogoutRedirectURL: %v", err)
+		}
+		s.postLogout = s.PostLogoutRedirectURL
+		s.postLogoutIn = s.PostLogoutRedirectURL
+	}
+	for _, o := range cfg.AllowedOrigins {
+		if _, err := safehttp.CheckURL(o); err != nil || strings.Count(o, "/") != 2 {
+			return nil, configError("AllowedOrigins: %q is not an origin like https://app.example.com", o)
+		}
+	}
+
+	if len(s.Scopes) == 0 {
+		s.Scopes = []string{"openid", "profile", "email"}
+	} else if !slices.Contains(s.Scopes, "openid") {
+		s.Scopes = append([]string{"openid"}, s.Scopes...)
+	}
+	if s.SessionLifetime <= 0 {
+		s.SessionLifetime = DefaultSessionLifetime
+	}
+	if s.ClockSkew <= 0 {
+		s.ClockSkew = DefaultClockSkew
+	}
+	if s.Timeout <= 0 {
+		s.Timeout = DefaultTimeout
+	}
+	if s.Now == nil {
+		s.Now = time.Now
+	}
+	if s.Logger == nil {
+		s.Logger = slog.Default()
+	}
+	if s.HTTPClient == nil {
+		s.HTTPClient = http.DefaultClient
+	}
+	for i, k := range s.CookieKeys {
+		if len(k) < 32 {
+			return nil, configError("CookieKeys[%d] is shorter than 32 bytes", i)
+		}
+	}
+	for _, a := range s.Algorithms {
+		if a == "none" || strings.HasPrefix(a, "HS") {
+			return nil, configError("Algorithms: %q is never allowed for ID tokens", a)
+		}
+	}
+
+	switch s.AuthMethod {
+	case AuthAuto:
+	case AuthClientSecretBasic, AuthClientSecretPost:
+		if s.ClientSecret == "" {
+			return nil, configError("AuthMethod %s needs a ClientSecret", s.AuthMethod)
+		}
+	case AuthPrivateKeyJWT:
+		if s.PrivateKey == nil {
+			return nil, configError("AuthMethod private_key_jwt needs a PrivateKey")
+		}
+	case AuthNone:
+		if s.ClientSecret != "" || s.PrivateKey != nil {
+			return nil, configError("AuthMethod none is for public clients: remove the ClientSecret and PrivateKey")
+		}
+	default:
+		return nil, configError("unknown AuthMethod %q", s.AuthMethod)
+	}
+	if s.PrivateKey != nil {
+		pub, ok := s.PrivateKey.Public().(*rsa.PublicKey)
+		if !ok {
+			return nil, configError("PrivateKey must be an RSA key (private_key_jwt uses RS256)")
+		}
+		if pub.N.BitLen() < 2048 {
+			return nil, configError("PrivateKey is %d bits; RS256 needs at least 2048", pub.N.BitLen())
+		}
+		if s.Certificate != nil {
+			if cp, ok := s.Certificate.PublicKey.(*rsa.PublicKey); !ok || !cp.Equal(pub) {
+				return nil, configError("Certificate does not hold PrivateKey's public key")
+			}
+		}
+	}
+	return s, nil
+}
+
+// chooseAuthMethod applies AuthAuto's rule against what the provider lists.
+func (s *settings) chooseAuthMethod(supported []string) AuthMethod {
+	switch {
+	case s.AuthMethod != AuthAuto:
+		return s.AuthMethod
+	case s.PrivateKey != nil:
+		return AuthPrivateKeyJWT
+	case s.ClientSecret == "":
+		return AuthNone
+	case len(supported) == 0 || slices.Contains(supported, string(AuthClientSecretPost)):
+		return AuthClientSecretPost
+	case slices.Contains(supported, string(AuthClientSecretBasic)):
+		return AuthClientSecretBasic
+	}
+	return AuthClientSecretPost
+}
+
+// timeout bounds ctx by the provider call timeout.
+func (s *settings) timeout(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, s.Timeout)
+}

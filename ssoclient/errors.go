@@ -1,0 +1,164 @@
+package ssoclient
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+)
+
+// A Code names a kind of sign-in failure. Codes are stable: apps may
+// branch on them, show their own text for them, and count them.
+type Code string
+
+// The codes. The HTTP status each gets is in [Error.Status]; README.md
+// says what a person should do about each.
+const (
+	// The browser's request does not belong to a sign-in this browser
+	// started: the attempt cookie is missing, tampered with, or for another
+	// state (a forged or replayed callback, or cookies blocked).
+	CodeStateInvalid Code = "state_invalid"
+	// The attempt is older than its 10-minute life.
+	CodeAttemptExpired Code = "attempt_expired"
+	// The attempt was already used: a replayed callback.
+	CodeAttemptReplayed Code = "attempt_replayed"
+	// The callback lacks what it needs (a code) or has what it must not.
+	CodeInvalidRequest Code = "invalid_request"
+	// The authorization response or ID token names another issuer (a
+	// mix-up attack, or a misconfigured issuer).
+	CodeIssuerMismatch Code = "issuer_mismatch"
+	// The ID token's nonce is not this attempt's (a replayed or injected
+	// token).
+	CodeNonceMismatch Code = "nonce_mismatch"
+	// The ID token fails verification: signature, algorithm, audience,
+	// times, at_hash, or its form.
+	CodeIDTokenInvalid Code = "id_token_invalid"
+	// Userinfo's answer does not belong to the ID token's subject, or
+	// cannot be read.
+	CodeUserinfoInvalid Code = "userinfo_invalid"
+	// The verified claims lack what a sign-in needs (a subject).
+	CodeClaimsInvalid Code = "claims_invalid"
+	// The token endpoint refused this application's credentials.
+	CodeInvalidClient Code = "invalid_client"
+	// The token endpoint refused the code: expired, used, or for another
+	// redirect URI or verifier.
+	CodeInvalidGrant Code = "invalid_grant"
+	// The person cancelled, or the provider refused them.
+	CodeAccessDenied Code = "access_denied"
+	// The provider answered the authorization request with another error.
+	CodeProviderError Code = "provider_error"
+	// The provider says the email address is not verified.
+	CodeEmailNotVerified Code = "email_not_verified"
+	// The application's OnLogin hook refused the sign-in.
+	CodeLoginRefused Code = "login_refused"
+	// The request needs a signed-in person and has none.
+	CodeLoginRequired Code = "login_required"
+	// A state-changing request (logout) came from another origin.
+	CodeOriginInvalid Code = "origin_invalid"
+	// The provider's discovery document cannot be fetched or is invalid.
+	CodeDiscoveryFailed Code = "discovery_failed"
+	// The provider failed: unreachable, a 5xx, or an answer that is not
+	// the protocol's.
+	CodeProviderUnavailable Code = "provider_unavailable"
+	// The provider did not answer in time.
+	CodeProviderTimeout Code = "provider_timeout"
+	// The Config passed to New is wrong.
+	CodeConfigInvalid Code = "config_invalid"
+)
+
+// codeInfo is a code's status and the message a person sees.
+var codeInfo = map[Code]struct {
+	status  int
+	message string
+}{
+	CodeStateInvalid:        {http.StatusBadRequest, "This sign-in response does not match a sign-in started in this browser. Start the sign-in again from the application, in the same browser, with cookies enabled."},
+	CodeAttemptExpired:      {http.StatusBadRequest, "This sign-in took longer than 10 minutes. Start the sign-in again."},
+	CodeAttemptReplayed:     {http.StatusBadRequest, "This sign-in was already completed once. Start the sign-in again."},
+	CodeInvalidRequest:      {http.StatusBadRequest, "The sign-in response is incomplete. Start the sign-in again."},
+	CodeIssuerMismatch:      {http.StatusBadRequest, "The sign-in response did not come from the configured identity provider. Start the sign-in again; if it persists, an administrator should check the issuer configured for this provider."},
+	CodeNonceMismatch:       {http.StatusBadRequest, "The identity provider's answer does not belong to this sign-in. Start the sign-in again."},
+	CodeIDTokenInvalid:      {http.StatusBadRequest, "The identity provider's ID token could not be verified. Start the sign-in again; if it persists, an administrator should check the provider's signing keys and this application's client ID."},
+	CodeUserinfoInvalid:     {http.StatusBadRequest, "The identity provider's user information does not match the signed-in user."},
+	CodeClaimsInvalid:       {http.StatusBadRequest, "The identity provider did not say who you are (no subject). An administrator should check the claims it sends."},
+	CodeInvalidClient:       {http.StatusBadRequest, "The identity provider rejected this application's client ID or client secret. An administrator should re-enter both (this often follows a secret rotation) and check that the application is enabled at the provider."},
+	CodeInvalidGrant:        {http.StatusBadRequest, "The identity provider refused the sign-in code: each sign-in is single-use and valid for 10 minutes. Start the sign-in again; if it persists, an administrator should check that the redirect URI registered at the provider matches exactly."},
+	CodeAccessDenied:        {http.StatusForbidden, "The sign-in was cancelled or refused at the identity provider."},
+	CodeProviderError:       {http.StatusBadRequest, "The identity provider returned an error instead of signing you in."},
+	CodeEmailNotVerified:    {http.StatusForbidden, "Your identity provider says your email address is not verified. Verify it with your identity provider, then sign in again."},
+	CodeLoginRefused:        {http.StatusForbidden, "This application does not allow you to sign in."},
+	CodeLoginRequired:       {http.StatusUnauthorized, "You need to sign in."},
+	CodeOriginInvalid:       {http.StatusForbidden, "This request did not come from this application's own pages."},
+	CodeDiscoveryFailed:     {http.StatusBadGateway, "The identity provider's configuration (.well-known/openid-configuration) could not be loaded or is invalid. Check that the issuer URL is correct, publicly reachable and served over HTTPS."},
+	CodeProviderUnavailable: {http.StatusBadGateway, "The identity provider did not answer properly. Try again in a moment."},
+	CodeProviderTimeout:     {http.StatusGatewayTimeout, "The identity provider did not answer in time. Try again in a moment."},
+	CodeConfigInvalid:       {http.StatusInternalServerError, "The single sign-on configuration is invalid."},
+}
+
+// Error is every failure ssokit reports: a stable Code, the HTTP status it
+// deserves (4xx for what the browser or provider sent, 502/504 when the
+// provider fails), a message a person can act on, and the cause. It never
+// carries a secret, token, code or state value.
+//
+// Test for a code with errors.As, or with errors.Is against an *Error
+// that has only the Code set:
+//
+//	errors.Is(err, &ssoclient.Error{Code: ssoclient.CodeNonceMismatch})
+type Error struct {
+	Code    Code
+	Status  int
+	Message string
+	// Detail is a technical explanation for logs and administrators
+	// (which check failed, what the provider answered).
+	Detail string
+	cause  error
+}
+
+// newError makes an Error with the code's status and message.
+func newError(code Code, detail string, cause error) *Error {
+	info, ok := codeInfo[code]
+	if !ok {
+		info = codeInfo[CodeProviderUnavailable]
+	}
+	return &Error{Code: code, Status: info.status, Message: info.message, Detail: detail, cause: cause}
+}
+
+func (e *Error) Error() string {
+	s := "ssoclient: " + string(e.Code)
+	if e.Detail != "" {
+		s += ": " + e.Detail
+	}
+	if e.cause != nil {
+		s += ": " + e.cause.Error()
+	}
+	return s
+}
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.cause }
+
+// Is reports whether target is an *Error with the same Code.
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	return ok && t.Code == e.Code
+}
+
+// LogValue logs the code, status and detail.
+func (e *Error) LogValue() slog.Value {
+	attrs := []slog.Attr{slog.String("code", string(e.Code)), slog.Int("status", e.Status)}
+	if e.Detail != "" {
+		attrs = append(attrs, slog.String("detail", e.Detail))
+	}
+	if e.cause != nil {
+		attrs = append(attrs, slog.String("cause", e.cause.Error()))
+	}
+	return slog.GroupValue(attrs...)
+}
+
+// asError returns err as an *Error, wrapping any other error as
+// provider_unavailable.
+func asError(err error) *Error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return newError(CodeProviderUnavailable, "", err)
+}

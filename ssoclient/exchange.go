@@ -1,0 +1,112 @@
+package ssoclient
+
+import (
+	"context"
+	"crypto/sha1"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/ssokit/ssokit/internal/jose"
+	"github.com/ssokit/ssokit/internal/randtoken"
+	"github.com/ssokit/ssokit/internal/safehttp"
+)
+
+const assertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
+// assertionLifetime is the life of a private_key_jwt client assertion: long
+// enough for clock skew, short enough to be useless if captured.
+const assertionLifetime = 2 * time.Minute
+
+// clientAssertion makes a private_key_jwt assertion (OIDC Core §9, RFC 7523
+// §3): RS256, iss = sub = client_id, aud a single string, a unique jti,
+// iat and a short exp, kid, and x5t/x5t#S256 when a certificate is set.
+func (c *Client) clientAssertion(p *provider) (string, error) {
+	s := c.cfg
+	aud := p.endpoints.Token
+	if s.AssertionAudience == AudienceIssuer {
+		aud = p.issuer
+	}
+	now := s.Now()
+	h := map[string]any{"typ": "JWT"}
+	if s.KeyID != "" {
+		h["kid"] = s.KeyID
+	}
+	if s.Certificate != nil {
+		s1 := sha1.Sum(s.Certificate.Raw)
+		s256 := sha256.Sum256(s.Certificate.Raw)
+		h["x5t"] = base64.RawURLEncoding.EncodeToString(s1[:])
+		h["x5t#S256"] = base64.RawURLEncoding.EncodeToString(s256[:])
+	}
+	return jose.SignJSON(s.PrivateKey, "RS256", h, map[string]any{
+		"iss": s.ClientID,
+		"sub": s.ClientID,
+		"aud": aud,
+		"jti": randtoken.New(24),
+		"iat": now.Unix(),
+		"nbf": now.Unix(),
+		"exp": now.Add(assertionLifetime).Unix(),
+	})
+}
+
+// exchange redeems the code at the token endpoint with the provider's one
+// authentication method.
+func (c *Client) exchange(ctx context.Context, p *provider, code, verifier string) (*oauth2.Token, error) {
+	opts := []oauth2.AuthCodeOption{oauth2.VerifierOption(verifier)}
+	if p.authMethod == AuthPrivateKeyJWT {
+		a, err := c.clientAssertion(p)
+		if err != nil {
+			return nil, newError(CodeConfigInvalid, "signing the client assertion failed", err)
+		}
+		opts = append(opts,
+			oauth2.SetAuthURLParam("client_assertion_type", assertionType),
+			oauth2.SetAuthURLParam("client_assertion", a))
+	}
+	ctx, cancel := c.cfg.timeout(ctx)
+	defer cancel()
+	// The one place the oauth2 context key is set: our own call.
+	ctx = context.WithValue(ctx, oauth2.HTTPClient, c.cfg.HTTPClient)
+	tok, err := p.oauth.Exchange(ctx, code, opts...)
+	if err != nil {
+		return nil, tokenError(err)
+	}
+	if tok.Type() != "Bearer" {
+		return nil, newError(CodeProviderUnavailable, fmt.Sprintf("token_type %q is not Bearer", clip(tok.TokenType)), nil)
+	}
+	return tok, nil
+}
+
+// tokenError classifies a token endpoint failure without keeping the
+// response body, which a provider may fill with anything.
+func tokenError(err error) *Error {
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) {
+		status := 0
+		if re.Response != nil {
+			status = re.Response.StatusCode
+		}
+		detail := fmt.Sprintf("the token endpoint answered %d %s", status, clip(re.ErrorCode))
+		switch {
+		case re.ErrorCode == "invalid_client" || re.ErrorCode == "unauthorized_client":
+			return newError(CodeInvalidClient, detail, nil)
+		case re.ErrorCode == "invalid_grant":
+			return newError(CodeInvalidGrant, detail, nil)
+		case re.ErrorCode != "" && status >= 400 && status < 500:
+			return newError(CodeProviderError, detail, nil)
+		case status == http.StatusUnauthorized:
+			return newError(CodeInvalidClient, detail, nil)
+		}
+		return newError(CodeProviderUnavailable, detail, nil)
+	}
+	if safehttp.IsTimeout(err) {
+		return newError(CodeProviderTimeout, "the token endpoint did not answer in time", nil)
+	}
+	// Transport and parse errors carry no body: x/oauth2 only quotes one
+	// in RetrieveError, handled above.
+	return newError(CodeProviderUnavailable, "the token endpoint failed", err)
+}

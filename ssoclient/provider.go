@@ -1,0 +1,135 @@
+package ssoclient
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"golang.org/x/oauth2"
+
+	"github.com/ssokit/ssokit/discovery"
+	"github.com/ssokit/ssokit/internal/safehttp"
+	"github.com/ssokit/ssokit/jwks"
+)
+
+// provider is everything about one identity provider a sign-in needs,
+// resolved once: endpoints (discovered, then overridden), the key set, the
+// client authentication, and the oauth2 configuration.
+type provider struct {
+	issuer     string // the canonical issuer, or Entra's {tenantid} template
+	meta       *discovery.Metadata
+	endpoints  Endpoints
+	keys       *jwks.KeySet
+	authMethod AuthMethod
+	oauth      *oauth2.Config
+	// issParam: the provider sends RFC 9207's iss in authorization
+	// responses, so one that lacks it is refused.
+	issParam bool
+}
+
+// newProvider discovers the provider and prepares it. Discovery may fail
+// only when Endpoints give the authorization, token and JWKS endpoints.
+func newProvider(ctx context.Context, s *settings, disc *discovery.Client) (*provider, error) {
+	issuer, err := discovery.NormalizeIssuer(s.Issuer)
+	if err != nil {
+		return nil, configError("Issuer: %v", err)
+	}
+	p := &provider{issuer: issuer, endpoints: s.Endpoints}
+	explicit := s.Endpoints.Authorization != "" && s.Endpoints.Token != "" && s.Endpoints.JWKS != ""
+	meta, err := disc.Discover(ctx, issuer)
+	switch {
+	case err == nil:
+		p.meta = meta
+		p.issuer = meta.Issuer
+		p.issParam = meta.AuthorizationResponseIssParameterSupported
+		fill(&p.endpoints.Authorization, meta.AuthorizationEndpoint)
+		fill(&p.endpoints.Token, meta.TokenEndpoint)
+		fill(&p.endpoints.JWKS, meta.JWKSURI)
+		fill(&p.endpoints.Userinfo, meta.UserinfoEndpoint)
+		fill(&p.endpoints.EndSession, meta.EndSessionEndpoint)
+	case explicit && !errors.Is(err, discovery.ErrIssuerMismatch):
+		s.Logger.Warn("sso: discovery failed; using the configured endpoints", "issuer", issuer, "error", err)
+		p.meta = &discovery.Metadata{Issuer: issuer}
+	default:
+		return nil, discoveryError(err)
+	}
+	for name, e := range map[string]string{
+		"authorization": p.endpoints.Authorization, "token": p.endpoints.Token, "jwks": p.endpoints.JWKS,
+		"userinfo": p.endpoints.Userinfo, "end_session": p.endpoints.EndSession,
+	} {
+		if e == "" {
+			continue
+		}
+		if _, err := safehttp.CheckURL(e); err != nil {
+			return nil, configError("%s endpoint: %v", name, err)
+		}
+	}
+	p.keys, err = jwks.New(jwks.Config{
+		URL: p.endpoints.JWKS, HTTPClient: s.HTTPClient, Algorithms: s.Algorithms,
+		Timeout: s.Timeout, Now: s.Now,
+	})
+	if err != nil {
+		return nil, configError("JWKS: %v", err)
+	}
+	var supported []string
+	if p.meta != nil {
+		supported = p.meta.TokenEndpointAuthMethodsSupported
+	}
+	p.authMethod = s.chooseAuthMethod(supported)
+	style := oauth2.AuthStyleInParams
+	if p.authMethod == AuthClientSecretBasic {
+		style = oauth2.AuthStyleInHeader
+	}
+	p.oauth = &oauth2.Config{
+		ClientID: s.ClientID,
+		Endpoint: oauth2.Endpoint{
+			AuthURL:  p.endpoints.Authorization,
+			TokenURL: p.endpoints.Token,
+			// One pinned style: x/oauth2's auto-detection would resend the
+			// code the other way after any failure, which providers
+			// report as a code already redeemed.
+			AuthStyle: style,
+		},
+		RedirectURL: s.redirect,
+		Scopes:      s.Scopes,
+	}
+	if p.authMethod == AuthClientSecretBasic || p.authMethod == AuthClientSecretPost {
+		p.oauth.ClientSecret = string(s.ClientSecret)
+	}
+	return p, nil
+}
+
+func fill(dst *string, v string) {
+	if *dst == "" {
+		*dst = v
+	}
+}
+
+// discoveryError classifies a discovery failure.
+func discoveryError(err error) *Error {
+	switch {
+	case errors.Is(err, discovery.ErrIssuerMismatch):
+		return newError(CodeIssuerMismatch, "the discovery document names another issuer", err)
+	case errors.Is(err, discovery.ErrInvalidIssuer):
+		return newError(CodeConfigInvalid, "the issuer is not a valid URL or domain", err)
+	case safehttp.IsTimeout(err):
+		return newError(CodeProviderTimeout, "discovery timed out", err)
+	}
+	return newError(CodeDiscoveryFailed, "", err)
+}
+
+// matchesIssuer checks a token's or response's iss against the provider's.
+func (p *provider) matchesIssuer(iss, tid string) bool {
+	if p.meta != nil {
+		return p.meta.MatchesIssuer(iss, tid)
+	}
+	return iss == p.issuer
+}
+
+// templated reports whether the issuer is Entra's multi-tenant template.
+func (p *provider) templated() bool { return strings.Contains(p.issuer, "{tenantid}") }
+
+func (p *provider) String() string {
+	return fmt.Sprintf("provider{%s, %s}", p.issuer, p.authMethod)
+}

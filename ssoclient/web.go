@@ -1,0 +1,211 @@
+package ssoclient
+
+import (
+	"context"
+	"encoding/json"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/ssokit/ssokit/internal/randtoken"
+)
+
+// sessionCookie names and writes the session cookie.
+type sessionCookie struct {
+	name   string
+	secure bool
+}
+
+func newSessionCookie(secure bool) sessionCookie {
+	if secure {
+		return sessionCookie{name: "__Host-ssokit-session", secure: true}
+	}
+	return sessionCookie{name: "ssokit-session"}
+}
+
+func (sc sessionCookie) set(w http.ResponseWriter, s *Session) {
+	http.SetCookie(w, &http.Cookie{
+		Name: sc.name, Value: s.ID, Path: "/", Expires: s.ExpiresAt,
+		HttpOnly: true, Secure: sc.secure, SameSite: http.SameSiteLaxMode,
+	})
+}
+
+func (sc sessionCookie) clear(w http.ResponseWriter) {
+	http.SetCookie(w, &http.Cookie{
+		Name: sc.name, Value: "", Path: "/", MaxAge: -1,
+		HttpOnly: true, Secure: sc.secure, SameSite: http.SameSiteLaxMode,
+	})
+}
+
+type ctxKey struct{}
+
+// Session returns the request's session, or nil when it has none. A
+// session that RequireLogin already found is not looked up again.
+func (c *Client) Session(r *http.Request) *Session {
+	if s, ok := r.Context().Value(ctxKey{}).(*Session); ok {
+		return s
+	}
+	ck, err := r.Cookie(c.session.name)
+	if err != nil || ck.Value == "" {
+		return nil
+	}
+	s, err := c.sessions.Load(r.Context(), ck.Value)
+	if err != nil {
+		return nil
+	}
+	return s
+}
+
+// Identity returns the signed-in person, or nil.
+func (c *Client) Identity(r *http.Request) *Identity {
+	if s := c.Session(r); s != nil {
+		return s.Identity
+	}
+	return nil
+}
+
+// RequireLogin lets signed-in requests through to h, with the session in
+// their context for Identity. Others get a redirect to sign in (browsers
+// asking for a page: GET or HEAD accepting text/html) with return_to set
+// to where they were going, or 401 with a JSON error (API calls).
+func (c *Client) RequireLogin(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s := c.Session(r); s != nil {
+			h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, s)))
+			return
+		}
+		if (r.Method == http.MethodGet || r.Method == http.MethodHead) && strings.Contains(r.Header.Get("Accept"), "text/html") {
+			http.Redirect(w, r, c.loginURL(r.URL.RequestURI()), http.StatusFound)
+			return
+		}
+		w.Header().Set("WWW-Authenticate", `OIDC realm="`+c.cfg.mount+`/login"`)
+		writeJSONError(w, newError(CodeLoginRequired, "", nil))
+	})
+}
+
+// sameOrigin checks a state-changing request's Origin (or, without one, its
+// Referer) against the application's origins: login CSRF's cousin, a
+// cross-site form that signs people out.
+func (c *Client) sameOrigin(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		ref, err := url.Parse(r.Header.Get("Referer"))
+		if err != nil || ref.Host == "" {
+			return false
+		}
+		origin = ref.Scheme + "://" + ref.Host
+	}
+	if strings.EqualFold(origin, c.cfg.origin) {
+		return true
+	}
+	for _, o := range c.cfg.AllowedOrigins {
+		if strings.EqualFold(origin, strings.TrimSuffix(o, "/")) {
+			return true
+		}
+	}
+	return false
+}
+
+// logout ends the session and sends the browser to the provider's
+// end_session_endpoint (OpenID Connect RP-Initiated Logout 1.0), or to
+// PostLogoutRedirectURL when the provider has none.
+func (c *Client) logout(w http.ResponseWriter, r *http.Request) {
+	if !c.sameOrigin(r) {
+		c.fail(w, r, newError(CodeOriginInvalid, "logout was posted from another origin", nil))
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	s := c.Session(r)
+	if ck, err := r.Cookie(c.session.name); err == nil {
+		_ = c.sessions.Delete(r.Context(), ck.Value)
+	}
+	c.session.clear(w)
+	target := c.cfg.postLogoutIn
+	if end := c.prov.endpoints.EndSession; end != "" {
+		params := url.Values{
+			"client_id":                {c.cfg.ClientID},
+			"post_logout_redirect_uri": {c.cfg.postLogout},
+			"state":                    {randtoken.New(16)},
+		}
+		if s != nil && s.IDToken != "" {
+			params.Set("id_token_hint", s.IDToken)
+		}
+		target = addQuery(end, params)
+	}
+	if s != nil {
+		c.log.LogAttrs(r.Context(), slog.LevelInfo, "sso: signed out", slog.Any("identity", s.Identity))
+	}
+	http.Redirect(w, r, target, http.StatusSeeOther)
+}
+
+var logoutPage = template.Must(template.New("logout").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Sign out</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"></head>
+<body style="font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem">
+<h1>Sign out</h1>
+<form method="post" action="{{.}}"><button type="submit">Sign out</button></form>
+</body></html>`))
+
+// logoutPage serves a sign-out button, so a plain link to the logout URL
+// works without making GET a way to sign someone out.
+func (c *Client) logoutPage(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	_ = logoutPage.Execute(w, c.cfg.mount+"/logout")
+}
+
+// addQuery adds params to an endpoint URL, keeping its own query.
+func addQuery(endpoint string, params url.Values) string {
+	u, err := url.Parse(endpoint)
+	if err != nil {
+		return endpoint
+	}
+	q := u.Query()
+	for k, v := range params {
+		q[k] = v
+	}
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+var errorPage = template.Must(template.New("error").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Sign-in failed</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"></head>
+<body style="font-family:system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem;color:#222">
+<h1>Sign-in failed</h1>
+<p>{{.Message}}</p>
+<p style="color:#666">Error code: <code>{{.Code}}</code></p>
+</body></html>`))
+
+// WriteError writes err as the default error response: JSON
+// {"error": code, "error_description": message} when the request prefers
+// JSON, else a small HTML page; both with err.Status. It is what a Client
+// does without an ErrorHandler, for handlers that want to fall back to it.
+func WriteError(w http.ResponseWriter, r *http.Request, err *Error) {
+	w.Header().Set("Cache-Control", "no-store")
+	if wantsJSON(r) {
+		writeJSONError(w, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(err.Status)
+	_ = errorPage.Execute(w, err)
+}
+
+func writeJSONError(w http.ResponseWriter, err *Error) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(err.Status)
+	_ = json.NewEncoder(w).Encode(map[string]string{"error": string(err.Code), "error_description": err.Message})
+}
+
+// wantsJSON reports whether the request prefers JSON to HTML.
+func wantsJSON(r *http.Request) bool {
+	accept := r.Header.Get("Accept")
+	j := strings.Index(accept, "application/json")
+	h := strings.Index(accept, "text/html")
+	return j >= 0 && (h < 0 || j < h)
+}
