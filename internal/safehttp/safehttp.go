@@ -132,28 +132,46 @@ func Redact(raw string) string {
 // ctx with the timeout applied, so a caller's cancellation also stops it.
 // A timeout is reported as an error wrapping context.DeadlineExceeded.
 func Get(ctx context.Context, client *http.Client, rawURL string, lim Limits) ([]byte, error) {
+	body, _, err := GetWithHeader(ctx, client, rawURL, nil, lim)
+	return body, err
+}
+
+// GetWithHeader is Get with extra request headers (an Authorization header
+// for userinfo, say); it also returns the response's Content-Type.
+func GetWithHeader(ctx context.Context, client *http.Client, rawURL string, header http.Header, lim Limits) (body []byte, contentType string, err error) {
 	u, err := CheckURL(rawURL)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	ctx, cancel := context.WithTimeout(ctx, lim.timeout())
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
-		return nil, fmt.Errorf("GET %s: %w", Redact(rawURL), err)
+		return nil, "", fmt.Errorf("GET %s: %w", Redact(rawURL), err)
 	}
-	req.Header.Set("Accept", "application/json")
+	for k, vs := range header {
+		req.Header[k] = vs
+	}
+	if req.Header.Get("Accept") == "" {
+		req.Header.Set("Accept", "application/json")
+	}
 	resp, err := limitRedirects(client, lim.maxRedirects()).Do(req)
 	if err != nil {
-		return nil, cleanURLError(rawURL, err)
+		return nil, "", cleanURLError(rawURL, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		// Drain a little so the connection can be reused.
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
-		return nil, &StatusError{URL: Redact(rawURL), StatusCode: resp.StatusCode}
+		return nil, "", &StatusError{URL: Redact(rawURL), StatusCode: resp.StatusCode}
 	}
-	return ReadAll(resp.Body, lim.maxBytes())
+	body, err = ReadAll(resp.Body, lim.maxBytes())
+	if err != nil {
+		// ReadAll's errors do not say which URL; name it as every other
+		// error here does.
+		return nil, "", fmt.Errorf("GET %s: %w", Redact(rawURL), err)
+	}
+	return body, resp.Header.Get("Content-Type"), nil
 }
 
 // ReadAll reads r up to max bytes and fails with ErrTooLarge beyond.

@@ -1,0 +1,270 @@
+package discovery
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	lru "github.com/hashicorp/golang-lru/v2"
+	"golang.org/x/sync/singleflight"
+
+	"github.com/ssokit/ssokit/internal/safehttp"
+)
+
+// Errors returned by [Client.Discover] and [NormalizeIssuer]. Each error
+// they return wraps exactly one of these; test with [errors.Is].
+var (
+	// ErrInvalidIssuer reports an issuer that is not a usable URL or
+	// domain. Nothing was fetched.
+	ErrInvalidIssuer = errors.New("discovery: invalid issuer")
+	// ErrFetch reports a discovery document that could not be fetched:
+	// a network failure, a status other than 200, a timeout, a document
+	// over the size limit or a redirect to an insecure URL. The cause is
+	// wrapped too, so errors.Is(err, context.DeadlineExceeded) holds for
+	// a timeout.
+	ErrFetch = errors.New("discovery: cannot fetch the discovery document")
+	// ErrInvalidDocument reports a document that is not a valid OpenID
+	// provider configuration: not a JSON object, a field of the wrong
+	// type, a missing or insecure endpoint, no code response type, or
+	// signing algorithms without RS256.
+	ErrInvalidDocument = errors.New("discovery: invalid discovery document")
+	// ErrIssuerMismatch reports a document that names another issuer than
+	// the one it was fetched for (OpenID Connect Discovery 1.0 §4.3).
+	ErrIssuerMismatch = errors.New("discovery: issuer mismatch")
+)
+
+// Defaults for the zero fields of a Config.
+const (
+	defaultTimeout    = 10 * time.Second
+	defaultMaxBytes   = 512 << 10
+	defaultTTL        = 10 * time.Minute
+	defaultMaxEntries = 1000
+)
+
+// maxStaleRetry bounds how long a document served stale waits before the
+// next refresh attempt.
+const maxStaleRetry = time.Minute
+
+// Config configures a [Client]. The zero value, and every zero or negative
+// field, means the defaults.
+type Config struct {
+	// HTTPClient makes the requests; nil means http.DefaultClient. Its
+	// redirects are capped at 3, and may not leave https.
+	HTTPClient *http.Client
+	// Timeout bounds each fetch, redirects and body included; default
+	// 10 seconds.
+	Timeout time.Duration
+	// MaxBytes is the largest document accepted; default 512 KiB.
+	MaxBytes int64
+	// TTL is how long a fetched document is used before it is fetched
+	// again; default 10 minutes.
+	TTL time.Duration
+	// StaleIfError, when positive, keeps an expired document in use when
+	// its refresh fails, for up to StaleIfError after its TTL ended; while
+	// it is used so, a new refresh is tried at most once a minute (or once
+	// a TTL, when shorter). Zero never uses an expired document.
+	StaleIfError time.Duration
+	// MaxEntries bounds the cache; the least recently used issuer goes
+	// first. Default 1000.
+	MaxEntries int
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// A Client fetches and caches provider metadata. It is safe for concurrent
+// use; make one and share it.
+type Client struct {
+	httpClient   *http.Client
+	limits       safehttp.Limits
+	ttl          time.Duration
+	staleIfError time.Duration
+	now          func() time.Time
+
+	// cache maps WellKnownURL(normalised issuer) to its entry. An issuer
+	// and the same with a trailing slash share one well-known URL, so
+	// one entry. The cache does its own locking.
+	cache *lru.Cache[string, entry]
+	// group makes concurrent misses of one key share one fetch.
+	group singleflight.Group
+
+	mu sync.Mutex // guards gen, and makes "check gen, then store" atomic against Invalidate
+	// gen counts Invalidate calls. A fetch stores its result only if no
+	// Invalidate happened while it ran, so an invalidated issuer is not
+	// put back with what was fetched before.
+	gen uint64
+}
+
+// entry is a cached document.
+type entry struct {
+	meta      *Metadata
+	fetchedAt time.Time // when meta was fetched
+	// retryAt, set when a refresh failed and meta was served stale, is
+	// when the next refresh may be tried.
+	retryAt time.Time
+}
+
+// New returns a Client configured by cfg.
+func New(cfg Config) *Client {
+	c := &Client{
+		httpClient: cfg.HTTPClient,
+		limits: safehttp.Limits{
+			Timeout:  orDefault(cfg.Timeout, defaultTimeout),
+			MaxBytes: orDefault(cfg.MaxBytes, defaultMaxBytes),
+		},
+		ttl:          orDefault(cfg.TTL, defaultTTL),
+		staleIfError: max(cfg.StaleIfError, 0),
+		now:          cfg.Now,
+	}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	cache, err := lru.New[string, entry](orDefault(cfg.MaxEntries, defaultMaxEntries))
+	if err != nil {
+		panic("discovery: " + err.Error()) // only for a size <= 0, which orDefault rules out
+	}
+	c.cache = cache
+	return c
+}
+
+func orDefault[T int | int64 | time.Duration](v, def T) T {
+	if v > 0 {
+		return v
+	}
+	return def
+}
+
+// Discover returns the metadata of issuer, which may be anything
+// [NormalizeIssuer] accepts. It fetches WellKnownURL(issuer) and validates
+// the document:
+//
+//   - It is a JSON object whose fields have their standard types.
+//   - Its issuer equals the normalised issuer (OpenID Connect Discovery 1.0
+//     §4.3), with two exceptions. If the two differ by one trailing slash,
+//     both reach the same document, and the document's form is used, since
+//     ID tokens carry it. If the issuer is Microsoft Entra ID's
+//     multi-tenant https://login.microsoftonline.com/common/v2.0 or
+//     …/organizations/v2.0 (or either without /v2.0), the document's
+//     template issuer https://login.microsoftonline.com/{tenantid}/v2.0 is
+//     accepted; see [Metadata.MatchesIssuer].
+//   - authorization_endpoint, token_endpoint and jwks_uri are present, and
+//     these and userinfo_endpoint and end_session_endpoint, when present,
+//     are https URLs (http only to a loopback host).
+//   - response_types_supported, when present, lists "code".
+//   - id_token_signing_alg_values_supported, when present, lists RS256.
+//
+// Other fields are kept as they are. Discover does not check that the
+// provider's keys can be fetched or that its endpoints answer; [Client.Check]
+// does.
+//
+// Results are cached per issuer for the TTL. Concurrent calls for an issuer
+// not in the cache share one fetch, which runs on a context detached from
+// the callers' (keeping its values) and bounded by the Timeout; a caller
+// whose ctx ends gets ctx's error at once while the fetch goes on for the
+// others. Failures are not cached. The Metadata returned is shared: do not
+// modify it.
+//
+// Errors wrap [ErrInvalidIssuer], [ErrFetch], [ErrInvalidDocument] or
+// [ErrIssuerMismatch], or are ctx's error.
+func (c *Client) Discover(ctx context.Context, issuer string) (*Metadata, error) {
+	iss, err := NormalizeIssuer(issuer)
+	if err != nil {
+		return nil, err
+	}
+	key := WellKnownURL(iss)
+	if m, ok := c.cached(key, c.now()); ok {
+		return m, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("discovery: %s: %w", key, err)
+	}
+	fetchCtx := context.WithoutCancel(ctx)
+	ch := c.group.DoChan(key, func() (any, error) { return c.load(fetchCtx, iss, key) })
+	select {
+	case r := <-ch:
+		if r.Err != nil {
+			return nil, r.Err
+		}
+		return r.Val.(*Metadata), nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("discovery: waiting for %s: %w", key, ctx.Err())
+	}
+}
+
+// cached returns the entry for key if it may be used at now without a
+// fetch: fresh, or stale while a failed refresh backs off.
+func (c *Client) cached(key string, now time.Time) (*Metadata, bool) {
+	e, ok := c.cache.Get(key)
+	if !ok {
+		return nil, false
+	}
+	age := now.Sub(e.fetchedAt)
+	if age < c.ttl || (now.Before(e.retryAt) && age < c.ttl+c.staleIfError) {
+		return e.meta, true
+	}
+	return nil, false
+}
+
+// load fetches the document for the normalised issuer iss, whose cache key
+// is key, and caches it. It runs once per key at a time (in c.group).
+func (c *Client) load(ctx context.Context, iss, key string) (*Metadata, error) {
+	c.mu.Lock()
+	gen := c.gen
+	c.mu.Unlock()
+	// A call that missed the cache just before another call's fetch
+	// stored its result starts a new flight; it finds the result here.
+	if m, ok := c.cached(key, c.now()); ok {
+		return m, nil
+	}
+	m, err := c.fetch(ctx, iss)
+	now := c.now()
+	if err != nil {
+		e, ok := c.cache.Peek(key)
+		if !ok || now.Sub(e.fetchedAt) >= c.ttl+c.staleIfError {
+			return nil, err
+		}
+		e.retryAt = now.Add(min(c.ttl, maxStaleRetry))
+		c.store(gen, key, e)
+		return e.meta, nil
+	}
+	c.store(gen, key, entry{meta: m, fetchedAt: now})
+	return m, nil
+}
+
+// store caches e under key unless an Invalidate happened since gen.
+func (c *Client) store(gen uint64, key string, e entry) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gen == gen {
+		c.cache.Add(key, e)
+	}
+}
+
+// fetch gets and validates the document of the normalised issuer iss.
+func (c *Client) fetch(ctx context.Context, iss string) (*Metadata, error) {
+	body, err := safehttp.Get(ctx, c.httpClient, WellKnownURL(iss), c.limits)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrFetch, err)
+	}
+	return parseDocument(body, iss)
+}
+
+// Invalidate drops issuer's cached metadata, so the next [Client.Discover]
+// fetches it again; call it when the issuer configured on a profile
+// changes. It accepts whatever [NormalizeIssuer] accepts (and ignores
+// anything else). A fetch already running for the issuer still answers
+// the calls waiting for it, but its result is not cached.
+func (c *Client) Invalidate(issuer string) {
+	iss, err := NormalizeIssuer(issuer)
+	if err != nil {
+		return
+	}
+	key := WellKnownURL(iss)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	c.cache.Remove(key)
+	c.group.Forget(key)
+}
