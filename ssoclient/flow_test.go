@@ -413,59 +413,67 @@ func TestSlowProviderIsBounded(t *testing.T) {
 }
 
 func TestAttemptRefusals(t *testing.T) {
-	a := newApp(t, nil, nil)
-	noFollow := *a.browser
-	noFollow.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-
-	// callbackURL starts a sign-in and returns the provider's redirect to
-	// the callback, without following it.
-	callbackURL := func() string {
-		t.Helper()
+	shared := newApp(t, nil, nil)
+	// fresh gives each case its own browser (cookie jar) and its own t, so
+	// one case's sign-in or failure does not leak into the next.
+	fresh := func(t *testing.T) *app {
+		b := *shared
+		b.t = t
+		b.browser = newBrowser(t, shared.idp)
+		return &b
+	}
+	// callbackURL starts a sign-in in a's browser and returns the
+	// provider's redirect to the callback, without following it.
+	callbackURL := func(a *app) string {
+		a.t.Helper()
+		noFollow := *a.browser
+		noFollow.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 		resp, err := noFollow.Get(a.srv.URL + "/auth/sso/login")
 		if err != nil {
-			t.Fatal(err)
+			a.t.Fatal(err)
 		}
 		resp.Body.Close()
 		resp, err = noFollow.Get(resp.Header.Get("Location"))
 		if err != nil {
-			t.Fatal(err)
+			a.t.Fatal(err)
 		}
 		resp.Body.Close()
 		return resp.Header.Get("Location")
 	}
 
 	t.Run("replayed callback", func(t *testing.T) {
-		cb := callbackURL()
+		a := fresh(t)
+		cb := callbackURL(a)
 		// Keep the attempt cookie to replay it with the callback.
 		u, _ := url.Parse(a.srv.URL)
 		saved := a.browser.Jar.Cookies(u)
 		if r := a.get(a.browser, strings.TrimPrefix(cb, a.srv.URL)); r.status != 200 {
 			t.Fatalf("first callback: %d %s", r.status, clipBody(r.body))
 		}
-		other := newBrowser(t, a.idp)
-		other.Jar.SetCookies(u, saved)
-		r := a.get(other, strings.TrimPrefix(cb, a.srv.URL))
-		if r.status != 400 || !strings.Contains(r.body, string(ssoclient.CodeAttemptReplayed)) {
-			t.Fatalf("replay: %d %s", r.status, clipBody(r.body))
-		}
+		other := fresh(t)
+		other.browser.Jar.SetCookies(u, saved)
+		other.wantRefused(other.get(other.browser, strings.TrimPrefix(cb, a.srv.URL)), ssoclient.CodeAttemptReplayed, 400)
 	})
 	t.Run("callback in another browser", func(t *testing.T) {
-		cb := callbackURL()
-		b := &app{t: t, idp: a.idp, srv: a.srv, browser: newBrowser(t, a.idp)}
-		b.wantRefused(b.get(b.browser, strings.TrimPrefix(cb, a.srv.URL)), ssoclient.CodeStateInvalid, 400)
+		cb := callbackURL(fresh(t))
+		b := fresh(t)
+		b.wantRefused(b.get(b.browser, strings.TrimPrefix(cb, b.srv.URL)), ssoclient.CodeStateInvalid, 400)
 	})
 	t.Run("state changed", func(t *testing.T) {
-		cb, _ := url.Parse(callbackURL())
+		a := fresh(t)
+		cb, _ := url.Parse(callbackURL(a))
 		q := cb.Query()
 		q.Set("state", q.Get("state")[:16]+strings.Repeat("A", 27))
 		cb.RawQuery = q.Encode()
 		a.wantRefused(a.get(a.browser, cb.RequestURI()), ssoclient.CodeStateInvalid, 400)
 	})
 	t.Run("no state", func(t *testing.T) {
+		a := fresh(t)
 		a.wantRefused(a.get(a.browser, "/auth/sso/callback?code=x"), ssoclient.CodeStateInvalid, 400)
 	})
 	t.Run("tampered cookie", func(t *testing.T) {
-		cb := callbackURL()
+		a := fresh(t)
+		cb := callbackURL(a)
 		u, _ := url.Parse(a.srv.URL)
 		for _, ck := range a.browser.Jar.Cookies(u) {
 			if strings.HasPrefix(ck.Name, "ssokit-a-") {
@@ -476,7 +484,8 @@ func TestAttemptRefusals(t *testing.T) {
 		a.wantRefused(a.get(a.browser, strings.TrimPrefix(cb, a.srv.URL)), ssoclient.CodeStateInvalid, 400)
 	})
 	t.Run("code missing", func(t *testing.T) {
-		cb, _ := url.Parse(callbackURL())
+		a := fresh(t)
+		cb, _ := url.Parse(callbackURL(a))
 		q := cb.Query()
 		q.Del("code")
 		cb.RawQuery = q.Encode()
