@@ -341,14 +341,19 @@ func (t *trackingWriter) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (t *trackingWriter) Unwrap() http.ResponseWriter { return t.ResponseWriter }
 
-// fail logs a failure and writes its response.
+// fail logs a failed sign-in and writes its response.
 func (c *Client) fail(w http.ResponseWriter, r *http.Request, err error) {
+	c.refuse(w, r, "sso: sign-in failed", err)
+}
+
+// refuse logs a refused request under msg and writes its response.
+func (c *Client) refuse(w http.ResponseWriter, r *http.Request, msg string, err error) {
 	e := asError(err)
 	level := slog.LevelWarn
 	if e.Status >= 500 {
 		level = slog.LevelError
 	}
-	c.log.LogAttrs(r.Context(), level, "sso: sign-in failed", slog.String("issuer", c.prov.issuer), slog.Any("error", e))
+	c.log.LogAttrs(r.Context(), level, msg, slog.String("issuer", c.prov.issuer), slog.Any("error", e))
 	if c.cfg.ErrorHandler != nil {
 		c.cfg.ErrorHandler(w, r, e)
 		return

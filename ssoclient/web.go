@@ -39,20 +39,27 @@ func (sc sessionCookie) clear(w http.ResponseWriter) {
 	})
 }
 
-type ctxKey struct{}
+// ctxKey carries RequireLogin's session in a request's context. It holds
+// the Client, so two Clients in one application never read each other's.
+type ctxKey struct{ c *Client }
 
 // Session returns the request's session, or nil when it has none. A
 // session that RequireLogin already found is not looked up again.
 func (c *Client) Session(r *http.Request) *Session {
-	if s, ok := r.Context().Value(ctxKey{}).(*Session); ok {
+	if s, ok := r.Context().Value(ctxKey{c}).(*Session); ok {
 		return s
 	}
 	ck, err := r.Cookie(c.session.name)
-	if err != nil || ck.Value == "" {
+	if err != nil || ck.Value == "" || len(ck.Value) > 128 {
 		return nil
 	}
 	s, err := c.sessions.Load(r.Context(), ck.Value)
-	if err != nil {
+	if err != nil || s == nil || s.Identity == nil {
+		return nil
+	}
+	// A store that keeps sessions past their end (or a clock it does not
+	// share) does not extend them.
+	if !s.ExpiresAt.IsZero() && !c.cfg.Now().Before(s.ExpiresAt) {
 		return nil
 	}
 	return s
@@ -73,7 +80,7 @@ func (c *Client) Identity(r *http.Request) *Identity {
 func (c *Client) RequireLogin(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if s := c.Session(r); s != nil {
-			h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, s)))
+			h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{c}, s)))
 			return
 		}
 		if (r.Method == http.MethodGet || r.Method == http.MethodHead) && strings.Contains(r.Header.Get("Accept"), "text/html") {
@@ -113,7 +120,7 @@ func (c *Client) sameOrigin(r *http.Request) bool {
 // PostLogoutRedirectURL when the provider has none.
 func (c *Client) logout(w http.ResponseWriter, r *http.Request) {
 	if !c.sameOrigin(r) {
-		c.fail(w, r, newError(CodeOriginInvalid, "logout was posted from another origin", nil))
+		c.refuse(w, r, "sso: sign-out refused", newError(CodeOriginInvalid, "logout was posted from another origin", nil))
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
@@ -171,10 +178,10 @@ func addQuery(endpoint string, params url.Values) string {
 }
 
 var errorPage = template.Must(template.New("error").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Sign-in failed</title>
+<html lang="en"><head><meta charset="utf-8"><title>{{if eq .Code "origin_invalid"}}Request refused{{else}}Sign-in failed{{end}}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1"></head>
 <body style="font-family:system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem;color:#222">
-<h1>Sign-in failed</h1>
+<h1>{{if eq .Code "origin_invalid"}}Request refused{{else}}Sign-in failed{{end}}</h1>
 <p>{{.Message}}</p>
 <p style="color:#666">Error code: <code>{{.Code}}</code></p>
 </body></html>`))
