@@ -48,8 +48,12 @@
 // the token's. A key without "alg" (Microsoft Entra ID publishes none)
 // fits every allowed algorithm of its type. A token without a kid is
 // verified only when exactly one key of the set fits its algorithm
-// (OpenID Connect Core §10.1). A token whose kid is in no key is verified
-// with the one key that has no kid, if exactly one such key fits.
+// (OpenID Connect Core §10.1); when several fit, it is refused with
+// [ErrAmbiguousKey] rather than tried against each, so that which key
+// signed is never a guess. A token whose kid is in no key is tried with
+// the one key that has no kid, if exactly one such key fits; if that key
+// does not verify it, the kid counts as unknown (a refresh, then
+// [ErrKeyNotFound]).
 //
 // # Parsing a set
 //

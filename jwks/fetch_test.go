@@ -528,3 +528,27 @@ func TestRefreshForUnknownKidRace(t *testing.T) {
 	}
 	wantRequests(t, srv, 2)
 }
+
+// TestUnknownKidWithKidlessKeyRefreshes: a provider that published one
+// key without a kid and rotates to keys with kids is refreshed when a
+// token names a new kid, although the old kid-less key fits its alg.
+func TestUnknownKidWithKidlessKeyRefreshes(t *testing.T) {
+	f := keys(t)
+	srv := newJWKSServer(t, setJSON(jwkOf(&f.rsaA.PublicKey, "", nil)))
+	ks, _ := remote(t, srv, nil)
+	verifyOK(t, ks, spec("RS256", "", f.rsaA).String())
+	// A token with an unknown kid that the kid-less key signed: no refresh.
+	verifyOK(t, ks, spec("RS256", "whatever", f.rsaA).String())
+	wantRequests(t, srv, 1)
+
+	srv.set(setB(f), http.StatusOK)
+	verifyOK(t, ks, spec("RS256", "b", f.rsaB).String())
+	wantRequests(t, srv, 2)
+
+	// Refused when the refreshed set still lacks the kid.
+	_, _, err := ks.Verify(context.Background(), spec("RS256", "c", f.rsaC).String())
+	if !errors.Is(err, ErrKeyNotFound) {
+		t.Fatalf("Verify error = %v, want ErrKeyNotFound", err)
+	}
+	wantRequests(t, srv, 3)
+}

@@ -38,8 +38,10 @@ var errUnknownKey = errors.New("unknown key")
 // The token's kid selects the keys with that kid; among them only those
 // that fit the algorithm (kty, curve, "use", "key_ops" and the key's own
 // "alg") are tried. A token without a kid is verified only when exactly
-// one key of the set fits its algorithm. When no key has the token's kid
-// and exactly one key without a kid fits, that key is used.
+// one key of the set fits its algorithm; when several fit it is refused
+// with ErrAmbiguousKey, not tried against each. When no key has the
+// token's kid and exactly one key without a kid fits, that key is tried;
+// if it does not verify the token, the kid counts as unknown.
 //
 // The first Verify of a remote set fetches it, and every caller waits for
 // that one fetch, each until its own ctx is done. A kid that is not in
@@ -255,8 +257,11 @@ func (s *snapshot) verify(t *tokenToVerify) (*key, error) {
 	}
 	keys, ok := s.byKID[string(t.kid)]
 	if !ok {
-		if k := s.soleNoKIDFit[t.alg]; k != nil {
-			return k.check(t)
+		// The kid is unknown. The one key without a kid may be the
+		// token's; if it is not, the provider may have rotated to a key
+		// this snapshot lacks, so a refresh may help either way.
+		if k := s.soleNoKIDFit[t.alg]; k != nil && k.verifies(t) {
+			return k, nil
 		}
 		return nil, errUnknownKey
 	}

@@ -382,7 +382,8 @@ func TestVerifyKidlessKey(t *testing.T) {
 		{"unknown kid, the one kid-less key fits", spec("RS256", "rotated-away", f.rsaA), nil},
 		{"no kid, the one RSA key fits", spec("RS256", "", f.rsaA), nil},
 		{"no kid, one PS256 key fits", spec("PS256", "", f.rsaA), nil},
-		{"unknown kid, the kid-less key does not verify", spec("RS256", "rotated-away", f.rsaB), ErrSignature},
+		{"unknown kid, the kid-less key does not verify", spec("RS256", "rotated-away", f.rsaB), ErrKeyNotFound},
+		{"no kid, the one RSA key does not verify", spec("RS256", "", f.rsaB), ErrSignature},
 		{"unknown kid, no kid-less key fits", spec("ES256", "rotated-away", f.p256A), ErrKeyNotFound},
 		{"no kid, two EC keys fit", spec("ES256", "", f.p256A), ErrAmbiguousKey},
 		{"no kid, no key fits", spec("EdDSA", "", f.edA), ErrAlgorithm}, // EdDSA is not in the default list
