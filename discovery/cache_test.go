@@ -23,7 +23,7 @@ func TestCacheTTL(t *testing.T) {
 		t.Fatal(err)
 	}
 	clk.Advance(59 * time.Second)
-	second, err := c.Discover(ctx, p.URL()+"/") // the same entry
+	second, err := c.Discover(ctx, p.URL()+wellKnownPath) // the same issuer
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -321,8 +321,8 @@ func TestCallerCancelDoesNotStopTheSharedFetch(t *testing.T) {
 	cancel()
 	select {
 	case err := <-firstErr:
-		if !errors.Is(err, context.Canceled) {
-			t.Errorf("cancelled caller got %v, want context.Canceled", err)
+		if !errors.Is(err, context.Canceled) || sentinels(err) != 1 || !errors.Is(err, ErrFetch) {
+			t.Errorf("cancelled caller got %v, want ErrFetch and context.Canceled", err)
 		}
 	case <-time.After(2 * time.Second):
 		t.Fatal("the cancelled caller did not return promptly")
@@ -352,8 +352,8 @@ func TestDiscoverWithADoneContextFetchesNothing(t *testing.T) {
 	p := newProvider(t, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := New(Config{}).Discover(ctx, p.URL()); !errors.Is(err, context.Canceled) {
-		t.Errorf("Discover = %v, want context.Canceled", err)
+	if _, err := New(Config{}).Discover(ctx, p.URL()); !errors.Is(err, context.Canceled) || !errors.Is(err, ErrFetch) {
+		t.Errorf("Discover = %v, want ErrFetch and context.Canceled", err)
 	}
 	if n := p.hits.Load(); n != 0 {
 		t.Errorf("%d fetches, want 0", n)

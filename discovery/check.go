@@ -80,7 +80,6 @@ const (
 // and warnings:
 //
 //	issuer_not_https         the issuer is http (loopback development only)
-//	issuer_trailing_slash    the provider's issuer differs by a trailing slash, and is used
 //	multi_tenant_issuer      a Microsoft Entra ID endpoint for every tenant
 //	rs256_not_listed         no id_token_signing_alg_values_supported
 //	pkce_s256_not_listed     code_challenge_methods_supported lacks S256
@@ -106,7 +105,6 @@ const (
 	codeJWKSNoSigningKeys    = "jwks_no_signing_keys"
 
 	codeIssuerNotHTTPS      = "issuer_not_https"
-	codeIssuerTrailingSlash = "issuer_trailing_slash"
 	codeMultiTenant         = "multi_tenant_issuer"
 	codeRS256NotListed      = "rs256_not_listed"
 	codePKCENotListed       = "pkce_s256_not_listed"
@@ -176,22 +174,17 @@ func (c *Client) check(ctx context.Context, r *Report, issuer string) {
 		switch is.code {
 		case codeIssuerMismatch:
 			r.add(SeverityError, is.code,
-				"The discovery document at %s names the issuer %q, not %q, so ID tokens would not be accepted. Check the issuer you entered; if the document's issuer is your provider's, enter that.",
-				safehttp.Redact(r.DiscoveryURL), m.Issuer, iss)
+				"The discovery document at %s names the issuer %q, not %q, so ID tokens would not be accepted: %s.",
+				safehttp.Redact(r.DiscoveryURL), m.Issuer, iss, mismatchAdvice(iss, m.Issuer))
 		default:
 			r.add(SeverityError, is.code,
 				"The discovery document at %s is invalid: %s. The provider must fix its configuration, or the issuer is not an OpenID Connect provider.",
 				safehttp.Redact(r.DiscoveryURL), is.detail)
 		}
 	}
-	switch {
-	case m.Issuer == iss || !issuerMatches(iss, m.Issuer):
-	case m.Issuer == entraTemplate:
+	if m.Issuer != iss && issuerMatches(iss, m.Issuer) {
 		r.add(SeverityWarning, codeMultiTenant,
 			"%s is Microsoft Entra ID's endpoint for every tenant: people from any Entra organisation can sign in. Use your tenant ID instead of common or organizations, unless you mean to accept other organisations and restrict them by domain.", iss)
-	default:
-		r.add(SeverityWarning, codeIssuerTrailingSlash,
-			"The provider's issuer is %q, which differs from %q by a trailing slash. ssokit uses the provider's form, which its ID tokens carry.", m.Issuer, iss)
 	}
 	if m.IDTokenSigningAlgValuesSupported == nil {
 		r.add(SeverityWarning, codeRS256NotListed,

@@ -174,14 +174,13 @@ func TestCheck(t *testing.T) {
 			},
 		},
 		{
-			name:  "trailing slash adopted",
+			name:  "issuer differs by a trailing slash",
 			setup: modify(func(doc map[string]any) { doc["issuer"] = doc["issuer"].(string) + "/" }),
 			want: func(r *Report) *Report {
 				r.DocumentIssuer += "/"
-				r.Problems = append(r.Problems, warning(codeIssuerTrailingSlash))
+				r.Problems = []Problem{failure(codeIssuerMismatch), warning(codeIssuerNotHTTPS)}
 				return r
 			},
-			wantOK: true,
 		},
 		{
 			name: "several document problems",

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -22,9 +23,9 @@ var (
 	ErrInvalidIssuer = errors.New("discovery: invalid issuer")
 	// ErrFetch reports a discovery document that could not be fetched:
 	// a network failure, a status other than 200, a timeout, a document
-	// over the size limit or a redirect to an insecure URL. The cause is
-	// wrapped too, so errors.Is(err, context.DeadlineExceeded) holds for
-	// a timeout.
+	// over the size limit, too many redirects or one to an insecure URL,
+	// or the caller's context ending first. The cause is wrapped too, so
+	// errors.Is(err, context.DeadlineExceeded) holds for a timeout.
 	ErrFetch = errors.New("discovery: cannot fetch the discovery document")
 	// ErrInvalidDocument reports a document that is not a valid OpenID
 	// provider configuration: not a JSON object, a field of the wrong
@@ -83,9 +84,9 @@ type Client struct {
 	staleIfError time.Duration
 	now          func() time.Time
 
-	// cache maps WellKnownURL(normalised issuer) to its entry. An issuer
-	// and the same with a trailing slash share one well-known URL, so
-	// one entry. The cache does its own locking.
+	// cache maps a normalised issuer to its entry. An issuer with and
+	// without a trailing slash are two keys (at most one of them can be
+	// valid). The cache does its own locking.
 	cache *lru.Cache[string, entry]
 	// group makes concurrent misses of one key share one fetch.
 	group singleflight.Group
@@ -141,14 +142,15 @@ func orDefault[T int | int64 | time.Duration](v, def T) T {
 // the document:
 //
 //   - It is a JSON object whose fields have their standard types.
-//   - Its issuer equals the normalised issuer (OpenID Connect Discovery 1.0
-//     §4.3), with two exceptions. If the two differ by one trailing slash,
-//     both reach the same document, and the document's form is used, since
-//     ID tokens carry it. If the issuer is Microsoft Entra ID's
-//     multi-tenant https://login.microsoftonline.com/common/v2.0 or
-//     …/organizations/v2.0 (or either without /v2.0), the document's
-//     template issuer https://login.microsoftonline.com/{tenantid}/v2.0 is
-//     accepted; see [Metadata.MatchesIssuer].
+//   - Its issuer equals the normalised issuer exactly (OpenID Connect
+//     Discovery 1.0 §4.3): a trailing slash, the path's case and the port
+//     all count, since ID tokens must carry the issuer exactly. An issuer
+//     with and without a trailing slash share a well-known URL, so at
+//     most one of them is accepted. The one exception is Microsoft Entra
+//     ID's multi-tenant https://login.microsoftonline.com/common/v2.0 and
+//     …/organizations/v2.0, whose document names the template
+//     https://login.microsoftonline.com/{tenantid}/v2.0: it is accepted,
+//     and [Metadata.MatchesIssuer] resolves it against each ID token.
 //   - authorization_endpoint, token_endpoint and jwks_uri are present, and
 //     these and userinfo_endpoint and end_session_endpoint, when present,
 //     are https URLs (http only to a loopback host).
@@ -162,26 +164,26 @@ func orDefault[T int | int64 | time.Duration](v, def T) T {
 // Results are cached per issuer for the TTL. Concurrent calls for an issuer
 // not in the cache share one fetch, which runs on a context detached from
 // the callers' (keeping its values) and bounded by the Timeout; a caller
-// whose ctx ends gets ctx's error at once while the fetch goes on for the
-// others. Failures are not cached. The Metadata returned is shared: do not
-// modify it.
+// whose ctx ends stops waiting at once, with an error wrapping [ErrFetch]
+// and ctx's error, while the fetch goes on for the others. Failures are not
+// cached (but see Config.StaleIfError). The Metadata returned is shared: do
+// not modify it.
 //
-// Errors wrap [ErrInvalidIssuer], [ErrFetch], [ErrInvalidDocument] or
-// [ErrIssuerMismatch], or are ctx's error.
+// Every error wraps exactly one of [ErrInvalidIssuer], [ErrFetch],
+// [ErrInvalidDocument] and [ErrIssuerMismatch].
 func (c *Client) Discover(ctx context.Context, issuer string) (*Metadata, error) {
 	iss, err := NormalizeIssuer(issuer)
 	if err != nil {
 		return nil, err
 	}
-	key := WellKnownURL(iss)
-	if m, ok := c.cached(key, c.now()); ok {
+	if m, ok := c.cached(iss, c.now()); ok {
 		return m, nil
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("discovery: %s: %w", key, err)
+		return nil, fmt.Errorf("%w: %s: %w", ErrFetch, WellKnownURL(iss), err)
 	}
 	fetchCtx := context.WithoutCancel(ctx)
-	ch := c.group.DoChan(key, func() (any, error) { return c.load(fetchCtx, iss, key) })
+	ch := c.group.DoChan(iss, func() (any, error) { return c.load(fetchCtx, iss) })
 	select {
 	case r := <-ch:
 		if r.Err != nil {
@@ -189,7 +191,7 @@ func (c *Client) Discover(ctx context.Context, issuer string) (*Metadata, error)
 		}
 		return r.Val.(*Metadata), nil
 	case <-ctx.Done():
-		return nil, fmt.Errorf("discovery: waiting for %s: %w", key, ctx.Err())
+		return nil, fmt.Errorf("%w: gave up waiting for %s: %w", ErrFetch, WellKnownURL(iss), ctx.Err())
 	}
 }
 
@@ -207,9 +209,10 @@ func (c *Client) cached(key string, now time.Time) (*Metadata, bool) {
 	return nil, false
 }
 
-// load fetches the document for the normalised issuer iss, whose cache key
-// is key, and caches it. It runs once per key at a time (in c.group).
-func (c *Client) load(ctx context.Context, iss, key string) (*Metadata, error) {
+// load fetches the document for the normalised issuer iss, the cache key,
+// and caches it. It runs once per key at a time (in c.group).
+func (c *Client) load(ctx context.Context, iss string) (*Metadata, error) {
+	key := iss
 	c.mu.Lock()
 	gen := c.gen
 	c.mu.Unlock()
@@ -253,18 +256,22 @@ func (c *Client) fetch(ctx context.Context, iss string) (*Metadata, error) {
 
 // Invalidate drops issuer's cached metadata, so the next [Client.Discover]
 // fetches it again; call it when the issuer configured on a profile
-// changes. It accepts whatever [NormalizeIssuer] accepts (and ignores
-// anything else). A fetch already running for the issuer still answers
-// the calls waiting for it, but its result is not cached.
+// changes, or when the provider is known to have changed its
+// configuration. It accepts whatever [NormalizeIssuer] accepts (and ignores
+// anything else), and drops the issuer both with and without a trailing
+// slash, which share the provider's document. A fetch already running for
+// the issuer still answers the calls waiting for it, but its result is not
+// cached.
 func (c *Client) Invalidate(issuer string) {
 	iss, err := NormalizeIssuer(issuer)
 	if err != nil {
 		return
 	}
-	key := WellKnownURL(iss)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.gen++
-	c.cache.Remove(key)
-	c.group.Forget(key)
+	for _, key := range []string{strings.TrimSuffix(iss, "/"), strings.TrimSuffix(iss, "/") + "/"} {
+		c.cache.Remove(key)
+		c.group.Forget(key)
+	}
 }

@@ -186,10 +186,14 @@ func TestDiscoverValidatesTheDocument(t *testing.T) {
 		{name: "issuer missing", modify: del("issuer"), wantErr: ErrInvalidDocument},
 		{name: "issuer empty", modify: set("issuer", ""), wantErr: ErrInvalidDocument},
 		{name: "issuer not a string", modify: set("issuer", 42), wantErr: ErrInvalidDocument},
-		{name: "document adds a trailing slash", modify: func(d map[string]any, u string) { d["issuer"] = u + "/" },
-			wantIssuer: func(u string) string { return u + "/" }},
-		{name: "document drops a trailing slash", input: func(u string) string { return u + "/" },
-			wantIssuer: func(u string) string { return u }},
+		// An issuer with and without a trailing slash share a well-known
+		// URL, but only the exact one is accepted.
+		{name: "document adds a trailing slash", modify: func(d map[string]any, u string) { d["issuer"] = u + "/" }, wantErr: ErrIssuerMismatch},
+		{name: "document drops a trailing slash", input: func(u string) string { return u + "/" }, wantErr: ErrIssuerMismatch},
+		{name: "pasted well-known URL of a trailing-slash issuer", input: func(u string) string { return u + "/" + wellKnownPath },
+			modify: func(d map[string]any, u string) { d["issuer"] = u + "/" }, wantIssuer: func(u string) string { return u + "/" }},
+		{name: "issuer with a port the document lacks", input: func(u string) string { return u },
+			modify: func(d map[string]any, u string) { d["issuer"] = u[:strings.LastIndex(u, ":")] }, wantErr: ErrIssuerMismatch},
 		{name: "input and document both have the slash", input: func(u string) string { return u + "/" },
 			modify: func(d map[string]any, u string) { d["issuer"] = u + "/" }, wantIssuer: func(u string) string { return u + "/" }},
 		{name: "two trailing slashes differ", modify: func(d map[string]any, u string) { d["issuer"] = u + "//" }, wantErr: ErrIssuerMismatch},
@@ -388,9 +392,7 @@ func TestDiscoverEntraMultiTenant(t *testing.T) {
 		"login.microsoftonline.com/common/v2.0",
 		"https://login.microsoftonline.com/organizations/v2.0",
 		"https://login.microsoftonline.com/common/v2.0/.well-known/openid-configuration",
-		"https://login.microsoftonline.com/common",
-		"https://login.microsoftonline.com/organizations",
-		"https://login.microsoftonline.com/organizations/v2.0/",
+		"HTTPS://LOGIN.microsoftonline.com/common/v2.0",
 	} {
 		m, err := c.Discover(context.Background(), in)
 		if err != nil {
@@ -402,13 +404,17 @@ func TestDiscoverEntraMultiTenant(t *testing.T) {
 		}
 	}
 
-	// A tenant's own endpoint, or another multi-tenant name, must not
-	// answer with the template.
+	// A tenant's own endpoint, another multi-tenant name, the v1.0
+	// endpoints (whose real documents name sts.windows.net) and inexact
+	// forms must not answer with the template.
 	for _, in := range []string{
 		"https://login.microsoftonline.com/" + tenant + "/v2.0",
 		"https://login.microsoftonline.com/consumers/v2.0",
 		"https://login.microsoftonline.com/Common/v2.0",
 		"https://login.microsoftonline.com/common/oauth2/v2.0",
+		"https://login.microsoftonline.com/common",
+		"https://login.microsoftonline.com/organizations",
+		"https://login.microsoftonline.com/organizations/v2.0/",
 	} {
 		if _, err := c.Discover(context.Background(), in); !errors.Is(err, ErrIssuerMismatch) {
 			t.Errorf("Discover(%q) = %v, want ErrIssuerMismatch", in, err)
@@ -475,4 +481,30 @@ func sentinels(err error) int {
 		}
 	}
 	return n
+}
+
+func TestIssuerMismatchSaysWhatToEnter(t *testing.T) {
+	p := newProvider(t, func(doc map[string]any) { doc["issuer"] = doc["issuer"].(string) + "/" })
+	_, err := New(Config{}).Discover(context.Background(), p.URL())
+	if !errors.Is(err, ErrIssuerMismatch) {
+		t.Fatalf("Discover = %v, want ErrIssuerMismatch", err)
+	}
+	if want := fmt.Sprintf("enter %q", p.URL()+"/"); !strings.Contains(err.Error(), want) {
+		t.Errorf("error %q does not say %s", err, want)
+	}
+
+	tests := []struct {
+		issuer, docIssuer, want string
+	}{
+		{"https://oauth.id.jumpcloud.com", "https://oauth.id.jumpcloud.com/", `enter "https://oauth.id.jumpcloud.com/"`},
+		{"https://idp.example.com/tenant/", "https://idp.example.com/tenant", `enter "https://idp.example.com/tenant"`},
+		{"https://login.microsoftonline.com/common", "https://sts.windows.net/{tenantid}/", "add /v2.0"},
+		{"https://login.microsoftonline.com/common/v2.0/", entraTemplate, "common/v2.0"},
+		{"https://idp.example.com", "https://evil.example.com", "check the issuer you entered"},
+	}
+	for _, tt := range tests {
+		if got := mismatchAdvice(tt.issuer, tt.docIssuer); !strings.Contains(got, tt.want) {
+			t.Errorf("mismatchAdvice(%q, %q) = %q, want it to say %q", tt.issuer, tt.docIssuer, got, tt.want)
+		}
+	}
 }

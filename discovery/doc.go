@@ -30,19 +30,20 @@
 // [Client.Discover] fetches [WellKnownURL] of the issuer with the limits
 // every such fetch needs (a timeout, a size limit, a cap on redirects,
 // https only) and checks the document: the issuer it names, the endpoints
-// a sign-in needs, the code flow and RS256. Two providers' documents name
-// an issuer other than the one they were fetched for, and are accepted:
+// a sign-in needs, the code flow and RS256. The document's issuer must
+// equal the normalised issuer exactly, trailing slash included: ID tokens
+// will carry it, and a provider whose issuer is "https://x/" does not
+// issue tokens for "https://x". The one exception is Microsoft Entra ID's
+// multi-tenant endpoints (common/v2.0 and organizations/v2.0), whose
+// document names a template with {tenantid} in it; compare an ID token's
+// issuer with [Metadata.MatchesIssuer], which fills in the token's tid.
+// When the issuers differ, the error says what to enter instead.
 //
-//   - A document whose issuer differs by one trailing slash; its form is
-//     used, since that is what ID tokens carry.
-//   - Microsoft Entra ID's multi-tenant endpoints (common and
-//     organizations), whose issuer is a template with {tenantid} in it.
-//     Compare an ID token's issuer with [Metadata.MatchesIssuer], which
-//     fills in the token's tid.
-//
-// Errors wrap one of [ErrInvalidIssuer], [ErrFetch], [ErrInvalidDocument]
-// and [ErrIssuerMismatch]; fetch errors also wrap their cause, so
-// errors.Is(err, context.DeadlineExceeded) reports a timeout.
+// Every error wraps exactly one of [ErrInvalidIssuer], [ErrFetch],
+// [ErrInvalidDocument] and [ErrIssuerMismatch]; fetch errors also wrap
+// their cause, so errors.Is(err, context.DeadlineExceeded) reports a
+// timeout. Errors name the URL fetched but never a query, user info or a
+// password, and do not quote more than the start of a bad response.
 //
 // # Caching
 //

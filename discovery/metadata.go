@@ -118,24 +118,37 @@ func isGUID(s string) bool {
 	return true
 }
 
-// issuerMatches reports whether a document at WellKnownURL(issuer) that
-// names docIssuer belongs to issuer (see [Client.Discover] for the rules).
-// The answer is the same for issuer with and without a trailing slash,
-// which share a well-known URL, and so a cache entry.
+// Microsoft Entra ID's multi-tenant v2.0 endpoints, whose documents name
+// entraTemplate.
+var entraMultiTenant = []string{
+	"https://" + entraHost + "/common/v2.0",
+	"https://" + entraHost + "/organizations/v2.0",
+}
+
+// issuerMatches reports whether a document fetched for the normalised
+// issuer may name docIssuer: only if the two are equal, byte for byte, or
+// if issuer is one of Entra's multi-tenant v2.0 endpoints and docIssuer
+// its {tenantid} template (see [Client.Discover]).
 func issuerMatches(issuer, docIssuer string) bool {
-	issuer = strings.TrimSuffix(issuer, "/")
-	switch {
-	case docIssuer == issuer || docIssuer == issuer+"/":
-		// Both reach the same well-known URL; tokens carry the
-		// document's form.
+	if docIssuer == issuer {
 		return true
-	case docIssuer == entraTemplate:
-		switch strings.TrimPrefix(issuer, "https://"+entraHost) {
-		case "/common/v2.0", "/organizations/v2.0", "/common", "/organizations":
-			return true
-		}
 	}
-	return false
+	return docIssuer == entraTemplate && slices.Contains(entraMultiTenant, issuer)
+}
+
+// mismatchAdvice tells an administrator what to do about a document for
+// the normalised issuer that names docIssuer instead.
+func mismatchAdvice(issuer, docIssuer string) string {
+	entra := strings.HasPrefix(issuer, "https://"+entraHost+"/")
+	switch {
+	case strings.TrimSuffix(docIssuer, "/") == strings.TrimSuffix(issuer, "/"):
+		return fmt.Sprintf("they differ only by a trailing slash, which ID tokens must match exactly: enter %q as the issuer", docIssuer)
+	case entra && strings.HasPrefix(docIssuer, "https://sts.windows.net/"):
+		return "this is Microsoft Entra ID's v1.0 endpoint: add /v2.0 to the issuer, as in https://login.microsoftonline.com/<tenant-id>/v2.0"
+	case entra && docIssuer == entraTemplate:
+		return "for Microsoft Entra ID enter https://login.microsoftonline.com/<tenant-id>/v2.0, or .../common/v2.0 or .../organizations/v2.0 for every tenant"
+	}
+	return "check the issuer you entered; if the document's issuer is your provider's, enter that instead"
 }
 
 // issue is one thing wrong with a discovery document.
@@ -263,7 +276,7 @@ func validateDocument(m *Metadata, issuer string) []issue {
 	case m.Issuer == "":
 		invalid("issuer is missing")
 	case !issuerMatches(issuer, m.Issuer):
-		detail := fmt.Sprintf("the document names issuer %q, not %q", m.Issuer, issuer)
+		detail := fmt.Sprintf("the document names issuer %q, not %q; %s", m.Issuer, issuer, mismatchAdvice(issuer, m.Issuer))
 		err := fmt.Errorf("%w: %s: %s", ErrIssuerMismatch, where, detail)
 		issues = append(issues, issue{code: codeIssuerMismatch, detail: detail, err: err})
 	}
