@@ -104,12 +104,12 @@ const (
 	codeJWKSEmpty            = "jwks_empty"
 	codeJWKSNoSigningKeys    = "jwks_no_signing_keys"
 
-	codeIssuerNotHTTPS      = "issuer_not_https"
-	codeMultiTenant         = "multi_tenant_issuer"
-	codeRS256NotListed      = "rs256_not_listed"
-	codePKCENotListed       = "pkce_s256_not_listed"
-	codeNoUserinfo          = "no_userinfo_endpoint"
-	codeNoEndSession        = "no_end_session_endpoint"
+	codeIssuerNotHTTPS = "issuer_not_https"
+	codeMultiTenant    = "multi_tenant_issuer"
+	codeRS256NotListed = "rs256_not_listed"
+	codePKCENotListed  = "pkce_s256_not_listed"
+	codeNoUserinfo     = "no_userinfo_endpoint"
+	codeNoEndSession   = "no_end_session_endpoint"
 )
 
 func (r *Report) add(sev Severity, code, format string, args ...any) {
