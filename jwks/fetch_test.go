@@ -4,9 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -425,6 +429,21 @@ func TestFetchLimits(t *testing.T) {
 			want: safehttp.ErrInsecureURL,
 		},
 		{
+			name: "endless body",
+			handler: func(string) http.HandlerFunc {
+				return func(w http.ResponseWriter, r *http.Request) {
+					w.Write([]byte(`{"keys":[`))
+					chunk := []byte(strings.Repeat(" ", 32<<10))
+					for r.Context().Err() == nil {
+						if _, err := w.Write(chunk); err != nil {
+							return
+						}
+					}
+				}
+			},
+			want: safehttp.ErrTooLarge,
+		},
+		{
 			name: "redirect loop",
 			handler: func(srvURL string) http.HandlerFunc {
 				return func(w http.ResponseWriter, r *http.Request) {
@@ -551,4 +570,109 @@ func TestUnknownKidWithKidlessKeyRefreshes(t *testing.T) {
 		t.Fatalf("Verify error = %v, want ErrKeyNotFound", err)
 	}
 	wantRequests(t, srv, 3)
+}
+
+// TestFetchFollowsFewRedirects: a jwks_uri that redirects (to a CDN, say)
+// is followed up to the cap, and refused beyond it.
+func TestFetchFollowsFewRedirects(t *testing.T) {
+	f := keys(t)
+	tok := spec("RS256", "a", f.rsaA).String()
+	var hops atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hops.Add(1)
+		var n int
+		fmt.Sscan(r.URL.Query().Get("n"), &n)
+		if n > 0 {
+			http.Redirect(w, r, fmt.Sprintf("/keys?n=%d", n-1), http.StatusFound)
+			return
+		}
+		w.Write(setA(f))
+	}))
+	defer srv.Close()
+	for _, c := range []struct {
+		redirects int
+		want      error
+	}{
+		{0, nil},
+		{1, nil},
+		{safehttp.DefaultMaxRedirects, nil},
+		{safehttp.DefaultMaxRedirects + 1, safehttp.ErrTooManyRedirects},
+		{100, safehttp.ErrTooManyRedirects},
+	} {
+		hops.Store(0)
+		ks, err := New(Config{URL: fmt.Sprintf("%s/keys?n=%d", srv.URL, c.redirects), HTTPClient: srv.Client()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _, err = ks.Verify(context.Background(), tok)
+		if c.want == nil {
+			if err != nil {
+				t.Errorf("%d redirects: Verify: %v", c.redirects, err)
+			}
+			continue
+		}
+		if !errors.Is(err, ErrFetch) || !errors.Is(err, c.want) {
+			t.Errorf("%d redirects: Verify error = %v, want ErrFetch and %v", c.redirects, err, c.want)
+		}
+		if h := hops.Load(); h > safehttp.DefaultMaxRedirects+1 {
+			t.Errorf("%d redirects: %d requests made", c.redirects, h)
+		}
+	}
+}
+
+// countingTransport counts the requests of the client it is the
+// transport of.
+type countingTransport struct {
+	n    atomic.Int64
+	next http.RoundTripper
+}
+
+func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	c.n.Add(1)
+	return c.next.RoundTrip(r)
+}
+
+// TestFetchUsesCallersClient: the caller's client does the fetching (here
+// one that trusts the test server's certificate, which the default client
+// does not).
+func TestFetchUsesCallersClient(t *testing.T) {
+	f := keys(t)
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(setA(f)) }))
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the default client's handshake fails, as it should
+	srv.StartTLS()
+	defer srv.Close()
+	tok := spec("RS256", "a", f.rsaA).String()
+
+	rt := &countingTransport{next: srv.Client().Transport}
+	ks, err := New(Config{URL: srv.URL + "/keys", HTTPClient: &http.Client{Transport: rt}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	verifyOK(t, ks, tok)
+	if rt.n.Load() != 1 {
+		t.Errorf("the caller's transport made %d requests, want 1", rt.n.Load())
+	}
+
+	ks, err = New(Config{URL: srv.URL + "/keys"}) // http.DefaultClient
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := ks.Verify(context.Background(), tok); !errors.Is(err, ErrFetch) {
+		t.Fatalf("Verify with the default client error = %v, want ErrFetch", err)
+	}
+}
+
+// TestMaxTokenSize: tokens longer than Config.MaxTokenSize are refused
+// before anything is decoded or fetched.
+func TestMaxTokenSize(t *testing.T) {
+	f := keys(t)
+	srv := newJWKSServer(t, setA(f))
+	tok := spec("RS256", "a", f.rsaA).String()
+	ks, _ := remote(t, srv, func(c *Config) { c.MaxTokenSize = len(tok) })
+	verifyOK(t, ks, tok)
+	ks, _ = remote(t, srv, func(c *Config) { c.MaxTokenSize = len(tok) - 1 })
+	if _, _, err := ks.Verify(context.Background(), tok); !errors.Is(err, ErrTokenTooLarge) {
+		t.Fatalf("Verify error = %v, want ErrTokenTooLarge", err)
+	}
+	wantRequests(t, srv, 1)
 }

@@ -37,6 +37,11 @@ func testSet(t testing.TB, algs []string) *KeySet {
 		jwkOf(&f.rsaA.PublicKey, "rsa-384-only", map[string]any{"alg": "RS384"}),
 		jwkOf(&f.rsaA.PublicKey, "rsa-enc", map[string]any{"use": "enc"}),
 		jwkOf(&f.rsaA.PublicKey, "rsa-sign-op", map[string]any{"key_ops": []string{"sign"}}),
+		jwkOf(&f.rsaB.PublicKey, "rsa-rs256-only", map[string]any{"alg": "RS256", "use": "sig"}),
+		// Entries the set skips.
+		jwkOf(&f.rsaWeak.PublicKey, "weak", nil),
+		map[string]any{"kty": "oct", "kid": "hmac", "k": enc.EncodeToString([]byte("a shared secret of some length")), "alg": "HS256"},
+		map[string]any{"kty": "AKP", "kid": "pq", "alg": "ML-DSA-44", "pub": "AAAA"},
 	)
 	ks, err := NewStatic(doc, algs)
 	if err != nil {
@@ -75,6 +80,22 @@ func (c verifyCase) run(t *testing.T) {
 		}
 		if !strings.HasPrefix(err.Error(), "jwks: ") {
 			t.Errorf("error %q lacks the jwks: prefix", err)
+		}
+		// Errors never carry the token, any part of it, or key material.
+		tok := s.String()
+		parts := append(strings.Split(tok, "."), tok)
+		for _, p := range parts {
+			if len(p) >= 16 && strings.Contains(err.Error(), p[:16]) {
+				t.Errorf("error %q contains part of the token", err)
+			}
+		}
+		for _, n := range []string{enc.EncodeToString(f.rsaA.N.Bytes()), enc.EncodeToString(f.rsaB.N.Bytes())} {
+			if strings.Contains(err.Error(), n[:16]) {
+				t.Errorf("error %q contains key material", err)
+			}
+		}
+		if len(err.Error()) > 400 {
+			t.Errorf("error is %d bytes long", len(err.Error()))
 		}
 		return
 	}
@@ -119,6 +140,8 @@ func TestVerifyAccepts(t *testing.T) {
 		{name: "the second of two keys with the same kid", tok: func(f *fixtures) tokenSpec { return spec("RS256", "dup", f.rsaA) }, wantHdr: hdr("RS256", "dup")},
 		{name: "the first of two keys with the same kid", tok: func(f *fixtures) tokenSpec { return spec("RS256", "dup", f.rsaB) }, wantHdr: hdr("RS256", "dup")},
 		{name: "a key's own alg", tok: func(f *fixtures) tokenSpec { return spec("RS384", "rsa-384-only", f.rsaA) }, wantHdr: hdr("RS384", "rsa-384-only")},
+		{name: "a key with alg RS256 and use sig", tok: func(f *fixtures) tokenSpec { return spec("RS256", "rsa-rs256-only", f.rsaB) }, wantHdr: hdr("RS256", "rsa-rs256-only")},
+		{name: "an Entra-style key without alg, PS256", tok: func(f *fixtures) tokenSpec { return spec("PS256", "rsa-a", f.rsaA) }, wantHdr: hdr("PS256", "rsa-a")},
 		{name: "no kid, one key fits", tok: func(f *fixtures) tokenSpec { return spec("EdDSA", "", f.edA) }, wantHdr: Header{Algorithm: "EdDSA", Type: "JWT"}},
 		{name: "no typ", tok: with(func(f *fixtures, s *tokenSpec) { delete(s.header, "typ") }), wantHdr: Header{Algorithm: "RS256", KeyID: "rsa-a"}},
 		{name: "other typ returned as is", tok: with(func(f *fixtures, s *tokenSpec) { s.header["typ"] = "logout+jwt" }), wantHdr: Header{Algorithm: "RS256", KeyID: "rsa-a", Type: "logout+jwt"}},
@@ -146,6 +169,9 @@ func TestVerifyRefuses(t *testing.T) {
 		// Rule 1: compact serialization only, strict base64url, size cap.
 		{name: "token too large", tok: with(func(f *fixtures, s *tokenSpec) {
 			s.payload = `{"pad":"` + strings.Repeat("x", 64<<10) + `"}`
+		}), want: ErrTokenTooLarge},
+		{name: "too large and not a token at all", tok: with(func(f *fixtures, s *tokenSpec) {
+			s.compact = func(string) string { return strings.Repeat("{", 64<<10+1) }
 		}), want: ErrTokenTooLarge},
 		{name: "JSON serialization", tok: with(func(f *fixtures, s *tokenSpec) {
 			s.compact = func(tok string) string {
@@ -263,6 +289,15 @@ func TestVerifyRefuses(t *testing.T) {
 		{name: "kid of a key of another type", tok: func(f *fixtures) tokenSpec { return spec("ES256", "rsa-a", f.p256A) }, want: ErrKeyNotFound},
 		{name: "kid of a key on another curve", tok: func(f *fixtures) tokenSpec { return spec("ES384", "p256-a", f.p384) }, want: ErrKeyNotFound},
 		{name: "kid of a key with another alg", tok: func(f *fixtures) tokenSpec { return spec("RS256", "rsa-384-only", f.rsaA) }, want: ErrKeyNotFound},
+		{name: "PS256 token, kid of a key with alg RS256", tok: func(f *fixtures) tokenSpec { return spec("PS256", "rsa-rs256-only", f.rsaB) }, want: ErrKeyNotFound},
+		{name: "kid of a 1024-bit RSA key", tok: func(f *fixtures) tokenSpec { return spec("RS256", "weak", f.rsaWeak) }, want: ErrKeyNotFound},
+		{name: "kid of a symmetric key, RS256", tok: func(f *fixtures) tokenSpec { return spec("RS256", "hmac", f.rsaA) }, want: ErrKeyNotFound},
+		{name: "kid of a symmetric key, HS256 with its secret", tok: with(func(f *fixtures, s *tokenSpec) {
+			s.header["alg"], s.header["kid"] = "HS256", "hmac"
+			s.signer = nil
+			s.sig = func(input []byte) []byte { return hmacSHA256([]byte("a shared secret of some length"), input) }
+		}), want: ErrAlgorithm},
+		{name: "kid of a post-quantum key", tok: func(f *fixtures) tokenSpec { return spec("RS256", "pq", f.rsaA) }, want: ErrKeyNotFound},
 		{name: "kid of an encryption key", tok: func(f *fixtures) tokenSpec { return spec("RS256", "rsa-enc", f.rsaA) }, want: ErrKeyNotFound},
 		{name: "kid of a key without verify in key_ops", tok: func(f *fixtures) tokenSpec { return spec("RS256", "rsa-sign-op", f.rsaA) }, want: ErrKeyNotFound},
 		{name: "no kid, several keys fit", tok: with(func(f *fixtures, s *tokenSpec) { delete(s.header, "kid") }), want: ErrAmbiguousKey},
@@ -339,6 +374,11 @@ func TestVerifyRefuses(t *testing.T) {
 		{name: "ES256 with r and s all ones", tok: func(f *fixtures) tokenSpec {
 			s := spec("ES256", "p256-a", nil)
 			s.sig = func([]byte) []byte { return []byte(strings.Repeat("\xff", 64)) }
+			return s
+		}, want: ErrSignature},
+		{name: "ES256 signature with a leading zero byte", tok: func(f *fixtures) tokenSpec {
+			s := spec("ES256", "p256-a", nil)
+			s.sig = func(input []byte) []byte { return append([]byte{0}, signInput(f.p256A, "ES256", input)...) }
 			return s
 		}, want: ErrSignature},
 		{name: "ES256 signature one byte short", tok: func(f *fixtures) tokenSpec {

@@ -114,7 +114,10 @@ func TestMemoryReplayCache(t *testing.T) {
 // might.
 type leakyStore struct{ m sync.Map }
 
-func (l *leakyStore) Save(_ context.Context, s *ssoclient.Session) error { l.m.Store(s.ID, s); return nil }
+func (l *leakyStore) Save(_ context.Context, s *ssoclient.Session) error {
+	l.m.Store(s.ID, s)
+	return nil
+}
 func (l *leakyStore) Load(_ context.Context, id string) (*ssoclient.Session, error) {
 	if s, ok := l.m.Load(id); ok {
 		return s.(*ssoclient.Session), nil

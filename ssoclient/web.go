@@ -8,8 +8,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-
-	"github.com/ssokit/ssokit/internal/randtoken"
 )
 
 // sessionCookie names and writes the session cookie.
@@ -134,7 +132,6 @@ func (c *Client) logout(w http.ResponseWriter, r *http.Request) {
 		params := url.Values{
 			"client_id":                {c.cfg.ClientID},
 			"post_logout_redirect_uri": {c.cfg.postLogout},
-			"state":                    {randtoken.New(16)},
 		}
 		if s != nil && s.IDToken != "" {
 			params.Set("id_token_hint", s.IDToken)
