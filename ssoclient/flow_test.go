@@ -638,10 +638,10 @@ func TestLogout(t *testing.T) {
 		t.Fatalf("logout: %d at %s; signed in: %q", r.status, r.url, a.signedIn())
 	}
 	es := a.idp.LastEndSessionRequest()
-	if es.Get("client_id") != "c" || es.Get("post_logout_redirect_uri") != a.srv.URL+"/" || es.Get("id_token_hint") == "" || es.Has("state") {
+	if es.Get("client_id") != "c" || es.Get("post_logout_redirect_uri") != a.srv.URL+"/" || es.Get("id_token_hint") == "" || es.Get("state") == "" {
 		t.Errorf("end_session request %v", es)
 	}
-	if r.url.String() != a.srv.URL+"/" {
+	if r.url.String() != a.srv.URL+"/?state="+es.Get("state") {
 		t.Errorf("ended at %s", r.url)
 	}
 }

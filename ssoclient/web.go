@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/ssokit/ssokit/internal/randtoken"
 )
 
 // sessionCookie names and writes the session cookie.
@@ -132,6 +134,9 @@ func (c *Client) logout(w http.ResponseWriter, r *http.Request) {
 		params := url.Values{
 			"client_id":                {c.cfg.ClientID},
 			"post_logout_redirect_uri": {c.cfg.postLogout},
+			// DESIGN.md's flow and OIDF's RP-initiated logout tests expect
+			// a state; it is random, so it tells the provider nothing.
+			"state": {randtoken.New(16)},
 		}
 		if s != nil && s.IDToken != "" {
 			params.Set("id_token_hint", s.IDToken)
