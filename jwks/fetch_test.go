@@ -109,7 +109,7 @@ func TestUnknownKidRateLimit(t *testing.T) {
 	f := keys(t)
 	srv := newJWKSServer(t, setA(f))
 	ks, clock := remote(t, srv, func(c *Config) { c.TTL = 24 * time.Hour }) // no background refresh here
-	verifyOK(t, ks, spec("RS256", "a", f.rsaA).String()) // the free cold fetch
+	verifyOK(t, ks, spec("RS256", "a", f.rsaA).String())                    // the free cold fetch
 	wantRequests(t, srv, 1)
 
 	unknown := func(i int) error {

@@ -26,11 +26,11 @@ var enc = base64.RawURLEncoding
 // fixtures are the keys of the tests, generated once per test binary:
 // RSA keys are slow to make.
 type fixtures struct {
-	rsaA, rsaB, rsaC    *rsa.PrivateKey
-	rsaWeak             *rsa.PrivateKey // 1024 bits
-	p256A, p256B        *ecdsa.PrivateKey
-	p384, p521          *ecdsa.PrivateKey
-	edA, edB            ed25519.PrivateKey
+	rsaA, rsaB, rsaC *rsa.PrivateKey
+	rsaWeak          *rsa.PrivateKey // 1024 bits
+	p256A, p256B     *ecdsa.PrivateKey
+	p384, p521       *ecdsa.PrivateKey
+	edA, edB         ed25519.PrivateKey
 }
 
 var (
