@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"slices"
 	"strings"
 	"time"
@@ -175,6 +176,19 @@ type Config struct {
 	HTTPClient *http.Client
 	// Timeout bounds each call to the provider; default 10 seconds.
 	Timeout time.Duration
+	// BlockPrivateAddresses refuses to connect to the provider at a
+	// loopback, private, link-local (cloud metadata) or other non-public
+	// address. Turn it on when administrators type issuer URLs (a
+	// multi-tenant app), so an issuer cannot make the server call inward.
+	// It is checked at dial time on the resolved address, so DNS names,
+	// redirects and every endpoint the discovery document lists are
+	// covered. HTTPClient's transport must then be an *http.Transport (or
+	// nil); it is cloned and used without a proxy.
+	BlockPrivateAddresses bool
+	// AllowPrivate lists the exceptions to BlockPrivateAddresses: host
+	// names ("idp.corp.internal") or networks ("10.20.0.0/16") of internal
+	// providers.
+	AllowPrivate []string
 	// Logger receives structured events; default slog.Default(). No
 	// secret, token, code or state is ever logged.
 	Logger *slog.Logger
@@ -203,7 +217,6 @@ type settings struct {
 	origin       string // scheme://host of RedirectURL
 	postLogout   string // absolute PostLogoutRedirectURL
 	postLogoutIn string // local path for redirecting without a provider
-	userinfoAuth bool
 }
 
 func configError(format string, args ...any) error {
@@ -280,6 +293,28 @@ func resolve(cfg Config) (*settings, error) {
 	}
 	if s.HTTPClient == nil {
 		s.HTTPClient = http.DefaultClient
+	}
+	if len(s.AllowPrivate) > 0 && !s.BlockPrivateAddresses {
+		return nil, configError("AllowPrivate is set but BlockPrivateAddresses is not: set both, or neither")
+	}
+	if s.BlockPrivateAddresses {
+		g := &safehttp.Guard{}
+		for _, a := range s.AllowPrivate {
+			if p, err := netip.ParsePrefix(a); err == nil {
+				g.AllowPrefixes = append(g.AllowPrefixes, p.Masked())
+			} else if ip, err := netip.ParseAddr(a); err == nil {
+				g.AllowPrefixes = append(g.AllowPrefixes, netip.PrefixFrom(ip, ip.BitLen()))
+			} else if a != "" && !strings.ContainsAny(a, "/:@ ") {
+				g.AllowHosts = append(g.AllowHosts, a)
+			} else {
+				return nil, configError("AllowPrivate: %q is neither a host name nor a network like 10.20.0.0/16", a)
+			}
+		}
+		c, err := g.Client(s.HTTPClient)
+		if err != nil {
+			return nil, configError("BlockPrivateAddresses: %v", err)
+		}
+		s.HTTPClient = c
 	}
 	for i, k := range s.CookieKeys {
 		if len(k) < 32 {

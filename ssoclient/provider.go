@@ -113,6 +113,8 @@ func discoveryError(err error) *Error {
 		return newError(CodeIssuerMismatch, "the discovery document names another issuer", err)
 	case errors.Is(err, discovery.ErrInvalidIssuer):
 		return newError(CodeConfigInvalid, "the issuer is not a valid URL or domain", err)
+	case errors.Is(err, safehttp.ErrPrivateAddress):
+		return newError(CodeConfigInvalid, "the issuer is on a private or loopback address, which BlockPrivateAddresses refuses; add its host or network to AllowPrivate if it is an internal provider", err)
 	case safehttp.IsTimeout(err):
 		return newError(CodeProviderTimeout, "discovery timed out", err)
 	}
