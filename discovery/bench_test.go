@@ -7,9 +7,7 @@ import (
 )
 
 func BenchmarkDiscoverCached(b *testing.B) {
-	t := &testing.T{}
-	p := newProvider(t, nil)
-	defer p.srv.Close()
+	p := newProvider(b, nil)
 	c := New(Config{})
 	ctx := context.Background()
 	if _, err := c.Discover(ctx, p.URL()); err != nil {

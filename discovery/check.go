@@ -124,6 +124,9 @@ func (r *Report) add(sev Severity, code, format string, args ...any) {
 // cache. It always returns a report, filled as far as it got; errors are
 // in the report's Problems, not returned.
 func (c *Client) Check(ctx context.Context, issuer string) *Report {
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	r := &Report{Input: issuer, Vendor: VendorOIDC, VendorName: VendorOIDC.Name(), Problems: []Problem{}}
 	c.check(ctx, r, issuer)
 	r.sortProblems()

@@ -172,6 +172,9 @@ func orDefault[T int | int64 | time.Duration](v, def T) T {
 // Every error wraps exactly one of [ErrInvalidIssuer], [ErrFetch],
 // [ErrInvalidDocument] and [ErrIssuerMismatch].
 func (c *Client) Discover(ctx context.Context, issuer string) (*Metadata, error) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	iss, err := NormalizeIssuer(issuer)
 	if err != nil {
 		return nil, err

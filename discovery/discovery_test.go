@@ -462,6 +462,8 @@ func TestMatchesIssuer(t *testing.T) {
 		{"plain, tid ignored", plain, "https://acme.okta.com", tid, true},
 		{"plain, trailing slash", plain, "https://acme.okta.com/", "", false},
 		{"plain, other", plain, "https://evil.okta.com", "", false},
+		{"empty issuer never matches", &Metadata{}, "", "", false},
+		{"nil metadata", nil, "https://acme.okta.com", "", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -506,5 +508,18 @@ func TestIssuerMismatchSaysWhatToEnter(t *testing.T) {
 		if got := mismatchAdvice(tt.issuer, tt.docIssuer); !strings.Contains(got, tt.want) {
 			t.Errorf("mismatchAdvice(%q, %q) = %q, want it to say %q", tt.issuer, tt.docIssuer, got, tt.want)
 		}
+	}
+}
+
+func TestNilContextIsBackground(t *testing.T) {
+	p := newProvider(t, nil)
+	c := New(Config{})
+	//lint:ignore SA1012 a nil context must not panic
+	if m, err := c.Discover(nil, p.URL()); err != nil || m.Issuer != p.URL() { //nolint:staticcheck
+		t.Errorf("Discover(nil ctx) = %v, %v", m, err)
+	}
+	//lint:ignore SA1012 a nil context must not panic
+	if r := c.Check(nil, p.URL()); !r.OK() { //nolint:staticcheck
+		t.Errorf("Check(nil ctx) problems: %+v", r.Problems)
 	}
 }

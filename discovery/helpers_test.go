@@ -54,7 +54,7 @@ const testJWKS = `{"keys":[
 // its URL (the issuer, unless the document is modified) and a key set. It
 // checks each request it gets, and counts discovery requests.
 type provider struct {
-	t   *testing.T
+	t   testing.TB
 	srv *httptest.Server
 	// hits counts discovery requests.
 	hits atomic.Int64
@@ -69,7 +69,7 @@ type provider struct {
 	jwksStatus int
 }
 
-func newProvider(t *testing.T, modify func(doc map[string]any)) *provider {
+func newProvider(t testing.TB, modify func(doc map[string]any)) *provider {
 	t.Helper()
 	p := &provider{t: t, modify: modify, jwks: testJWKS}
 	p.srv = httptest.NewServer(http.HandlerFunc(p.serve))

@@ -85,11 +85,15 @@ const (
 // provider's. It is iss == m.Issuer, except when m.Issuer is Microsoft Entra
 // ID's multi-tenant template: then iss must equal the template with
 // {tenantid} replaced by tid, the token's tid claim, which must be a
-// well-formed GUID. tid is ignored otherwise.
+// well-formed GUID. tid is ignored otherwise. A nil Metadata matches
+// nothing.
 //
 // A multi-tenant issuer lets users of every Entra tenant sign in; decide
 // which tenants to accept elsewhere (by tid or by email domain).
 func (m *Metadata) MatchesIssuer(iss, tid string) bool {
+	if m == nil || iss == "" {
+		return false
+	}
 	if m.Issuer != entraTemplate {
 		return iss == m.Issuer
 	}

@@ -62,9 +62,16 @@ var vendorHosts = []struct {
 	vendor  Vendor
 }{
 	{"login.microsoftonline.com", VendorEntraID},
+	{"login.microsoftonline.us", VendorEntraID},         // US Government
+	{"login.partner.microsoftonline.cn", VendorEntraID}, // China (21Vianet)
+	{"sts.windows.net", VendorEntraID},                  // v1.0 issuers
+	{"*.ciamlogin.com", VendorEntraID},                  // Entra External ID
+	{"*.b2clogin.com", VendorEntraID},                   // Azure AD B2C
 	{"accounts.google.com", VendorGoogle},
 	{"*.okta.com", VendorOkta},
 	{"*.oktapreview.com", VendorOkta},
+	{"*.okta-emea.com", VendorOkta},
+	{"*.okta-gov.com", VendorOkta},
 	{"*.auth0.com", VendorAuth0},
 	// PingOne's regions: North America, Europe, Canada, Asia-Pacific,
 	// Australia and Singapore.
@@ -78,27 +85,29 @@ var vendorHosts = []struct {
 	{"*.onelogin.com", VendorOneLogin},
 	{"*.jumpcloud.com", VendorJumpCloud},
 	{"*.amazoncognito.com", VendorCognito},
-	{"*.appid.cloud.ibm.com", VendorIBMVerify},
 	{"*.verify.ibm.com", VendorIBMVerify},
+	{"*.ice.ibmcloud.com", VendorIBMVerify}, // its former name, IBM Cloud Identity
 	{"*.identity.oraclecloud.com", VendorOracleIDCS},
 	{"*.duosecurity.com", VendorDuo},
 }
 
 // DetectVendor returns the vendor whose host the issuer is on, or
 // [VendorOIDC]. It accepts whatever [NormalizeIssuer] accepts and compares
-// host names case-insensitively on label boundaries: "evil-okta.com" and
-// "okta.com.evil.net" are not Okta. Hosts it knows:
+// host names case-insensitively on label boundaries: "evilokta.com",
+// "evil-okta.com" and "okta.com.evil.net" are not Okta. Hosts it knows:
 //
-//	Microsoft Entra ID   login.microsoftonline.com
+//	Microsoft Entra ID   login.microsoftonline.com, login.microsoftonline.us,
+//	                     login.partner.microsoftonline.cn, sts.windows.net,
+//	                     *.ciamlogin.com, *.b2clogin.com
 //	Google               accounts.google.com
-//	Okta                 *.okta.com, *.oktapreview.com
+//	Okta                 *.okta.com, *.oktapreview.com, *.okta-emea.com, *.okta-gov.com
 //	Auth0                *.auth0.com
 //	PingOne              *.pingone.com and its regions (.eu, .ca, .asia, .com.au, .sg)
 //	Ping Identity        *.pingidentity.com
 //	OneLogin             *.onelogin.com
 //	JumpCloud            *.jumpcloud.com
 //	Amazon Cognito       *.amazoncognito.com, cognito-idp.<region>.amazonaws.com
-//	IBM Security Verify  *.appid.cloud.ibm.com, *.verify.ibm.com
+//	IBM Security Verify  *.verify.ibm.com, *.ice.ibmcloud.com
 //	Oracle IDCS          *.identity.oraclecloud.com
 //	Cisco Duo            *.duosecurity.com
 //

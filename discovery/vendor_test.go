@@ -30,7 +30,14 @@ func TestDetectVendor(t *testing.T) {
 		{"https://oauth.id.jumpcloud.com/", VendorJumpCloud},
 		{"https://acme.auth.us-east-1.amazoncognito.com", VendorCognito},
 		{"https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf", VendorCognito},
-		{"https://acme.appid.cloud.ibm.com/oauth/v4/x", VendorIBMVerify},
+		{"https://acme.ice.ibmcloud.com/oidc/endpoint/default", VendorIBMVerify},
+		{"https://login.microsoftonline.us/tenant/v2.0", VendorEntraID},
+		{"https://login.partner.microsoftonline.cn/tenant/v2.0", VendorEntraID},
+		{"https://sts.windows.net/72f988bf-86f1-41af-91ab-2d7cd011db47/", VendorEntraID},
+		{"https://acme.ciamlogin.com/tenant/v2.0", VendorEntraID},
+		{"https://acme.b2clogin.com/tenant/b2c_1_signin/v2.0", VendorEntraID},
+		{"https://acme.okta-emea.com", VendorOkta},
+		{"https://acme.okta-gov.com", VendorOkta},
 		{"https://acme.verify.ibm.com/oidc/endpoint/default", VendorIBMVerify},
 		{"https://idcs-123.identity.oraclecloud.com", VendorOracleIDCS},
 		{"https://sso-abc.duosecurity.com/oidc/x", VendorDuo},
@@ -46,6 +53,12 @@ func TestDetectVendor(t *testing.T) {
 		// Look-alikes: not on a label boundary, or the vendor's domain
 		// used as a subdomain of another.
 		{"https://evil-okta.com", VendorOIDC},
+		{"https://evilokta.com", VendorOIDC},
+		{"https://acme.evilokta.com", VendorOIDC},
+		{"https://acme.okta-emea.com.evil.net", VendorOIDC},
+		{"https://evilsts.windows.net", VendorOIDC},
+		{"https://acme.appid.cloud.ibm.com/oauth/v4/x", VendorOIDC}, // IBM App ID, another product
+		{"https://b2clogin.com", VendorOIDC},
 		{"https://okta.com.evil.net", VendorOIDC},
 		{"https://acme.okta.com.evil.net", VendorOIDC},
 		{"https://acmeokta.com", VendorOIDC},
