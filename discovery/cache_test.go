@@ -241,50 +241,8 @@ func TestCacheIsBounded(t *testing.T) {
 	}
 }
 
-func TestSingleFlight(t *testing.T) {
-	p := newProvider(t, nil)
-	release := make(chan struct{})
-	p.set(func(p *provider) {
-		p.discovery = func(w http.ResponseWriter, r *http.Request) {
-			<-release // hold the fetch until every caller is waiting
-			w.Write(p.document(nil))
-		}
-	})
-	c := New(Config{})
-	const callers = 1000
-	var (
-		wg      sync.WaitGroup
-		mu      sync.Mutex // guards results
-		results = make(map[*Metadata]int)
-	)
-	wg.Add(callers)
-	for range callers {
-		go func() {
-			defer wg.Done()
-			m, err := c.Discover(context.Background(), p.URL())
-			if err != nil {
-				t.Errorf("Discover = %v", err)
-				return
-			}
-			mu.Lock()
-			results[m]++
-			mu.Unlock()
-		}()
-	}
-	time.Sleep(50 * time.Millisecond) // let the callers pile up
-	close(release)
-	wg.Wait()
-	if n := p.hits.Load(); n != 1 {
-		t.Errorf("%d requests for %d concurrent calls, want 1", n, callers)
-	}
-	// Later callers use the cache.
-	if _, err := c.Discover(context.Background(), p.URL()); err != nil || p.hits.Load() != 1 {
-		t.Errorf("Discover after the flight = %v, %d requests", err, p.hits.Load())
-	}
-	if len(results) != 1 {
-		t.Errorf("callers got %d different Metadata values, want 1 shared", len(results))
-	}
-}
+// The single-flight test with 1000 callers is TestSingleFlightThousandCallers,
+// against ssotest.
 
 func TestCallerCancelDoesNotStopTheSharedFetch(t *testing.T) {
 	p := newProvider(t, nil)

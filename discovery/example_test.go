@@ -147,3 +147,25 @@ func ExampleClient_Check() {
 	// PKCE S256: true
 	// warning issuer_not_https
 }
+
+func ExampleMetadata_MatchesIssuer() {
+	// Microsoft Entra ID's multi-tenant endpoint (…/common/v2.0 or
+	// …/organizations/v2.0) publishes a template issuer; Discover accepts
+	// it, and MatchesIssuer resolves it with each ID token's tid claim.
+	meta := &discovery.Metadata{Issuer: "https://login.microsoftonline.com/{tenantid}/v2.0"}
+	const tid = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+	fmt.Println(meta.MatchesIssuer("https://login.microsoftonline.com/"+tid+"/v2.0", tid))
+	fmt.Println(meta.MatchesIssuer("https://login.microsoftonline.com/"+tid+"/v2.0", "00000000-0000-0000-0000-000000000001"))
+	fmt.Println(meta.MatchesIssuer("https://login.microsoftonline.com/contoso/v2.0", "contoso"))
+
+	// Any other issuer must match exactly, trailing slash included.
+	jc := &discovery.Metadata{Issuer: "https://oauth.id.jumpcloud.com/"}
+	fmt.Println(jc.MatchesIssuer("https://oauth.id.jumpcloud.com/", ""))
+	fmt.Println(jc.MatchesIssuer("https://oauth.id.jumpcloud.com", ""))
+	// Output:
+	// true
+	// false
+	// false
+	// true
+	// false
+}

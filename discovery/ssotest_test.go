@@ -313,7 +313,7 @@ func TestSingleFlightThousandCallers(t *testing.T) {
 		t.Errorf("the provider got %d discovery requests from 1000 concurrent calls, want exactly 1", n)
 	}
 	if len(errs) != 0 || len(metas) != 1 {
-		t.Errorf("callers got %d errors (%v) and %d distinct Metadata; want 0 and 1 shared", len(errs), errs, len(metas))
+		t.Fatalf("callers got %d errors and %d distinct Metadata; want 0 and 1 shared", len(errs), len(metas))
 	}
 	for m, n := range metas {
 		if n != 1000 || m.Issuer != idp.Issuer() {
@@ -455,5 +455,31 @@ func TestSSOTestCheck(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestInvalidateAnyFormOfTheIssuer(t *testing.T) {
+	idp := ssotest.New(t, ssotest.WithIssuerPath("/")) // issuer "http://127.0.0.1:port/"
+	iss := idp.Issuer()
+	c := New(Config{HTTPClient: idp.HTTPClient()})
+	ctx := context.Background()
+	if _, err := c.Discover(ctx, iss); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Discover(ctx, iss); err != nil || idp.Requests(ssotest.EndpointDiscovery) != 1 {
+		t.Fatalf("the second Discover = %v with %d requests; want it cached", err, idp.Requests(ssotest.EndpointDiscovery))
+	}
+	// The pasted well-known URL normalises to the issuer without its
+	// slash; invalidating it still drops the cached issuer with it.
+	c.Invalidate(WellKnownURL(iss))
+	idp.SetFaults(ssotest.Faults{ModifyDiscovery: func(d map[string]any) { d["end_session_endpoint"] = "https://logout.example.com/" }})
+	m, err := c.Discover(ctx, iss)
+	if err != nil || m.EndSessionEndpoint != "https://logout.example.com/" || idp.Requests(ssotest.EndpointDiscovery) != 2 {
+		t.Errorf("after Invalidate: %v, %v, %d requests; want a new fetch", m, err, idp.Requests(ssotest.EndpointDiscovery))
+	}
+	// Another issuer's Invalidate leaves this one cached.
+	c.Invalidate("https://other.example.com/")
+	if _, err := c.Discover(ctx, iss); err != nil || idp.Requests(ssotest.EndpointDiscovery) != 2 {
+		t.Errorf("invalidating another issuer dropped this one: %v, %d requests", err, idp.Requests(ssotest.EndpointDiscovery))
 	}
 }
