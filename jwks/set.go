@@ -203,7 +203,15 @@ func readFields(raw json.RawMessage) (jwkFields, error) {
 }
 
 // parseKey turns one JWK into a usable public key, or says why not.
-func parseKey(raw json.RawMessage, allowed algSet) (*key, error) {
+func parseKey(raw json.RawMessage, allowed algSet) (k *key, err error) {
+	// jwx parses remote input here, in a fetch goroutine whose panic
+	// would end the process: a panic skips the key instead. Its value is
+	// left out of the error, which must not carry key material.
+	defer func() {
+		if r := recover(); r != nil {
+			k, err = nil, errors.New("key parsing failed")
+		}
+	}()
 	f, err := readFields(raw)
 	if err != nil {
 		return nil, err
@@ -251,7 +259,7 @@ func parseKey(raw json.RawMessage, allowed algSet) (*key, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s%w", kid, err)
 	}
-	k := &key{kid: f.kid, hasKID: f.hasKID && f.kid != "", algs: fit}
+	k = &key{kid: f.kid, hasKID: f.hasKID && f.kid != "", algs: fit}
 	switch p := pub.(type) {
 	case *rsa.PublicKey:
 		if f.kty != "RSA" {
@@ -298,13 +306,6 @@ func exportPublic(kty string, members map[string]json.RawMessage) (pub any, err 
 	if err != nil {
 		return nil, fmt.Errorf("re-encoding: %w", err)
 	}
-	// jwx parses remote input here, in a goroutine the process cannot
-	// afford to lose: a panic in it skips the key instead.
-	defer func() {
-		if r := recover(); r != nil {
-			pub, err = nil, fmt.Errorf("parse failed: %v", r)
-		}
-	}()
 	jk, err := jwk.ParseKey(raw)
 	if err != nil {
 		return nil, fmt.Errorf("parse: %w", err)

@@ -226,3 +226,38 @@ func TestNewConfig(t *testing.T) {
 		t.Errorf("NewStatic accepted alg none")
 	}
 }
+
+// TestParseSetErrorsCarryNoKeyMaterial: the reasons a refused set gives
+// name its entries, never their key material, public or private.
+func TestParseSetErrorsCarryNoKeyMaterial(t *testing.T) {
+	f := keys(t)
+	n := enc.EncodeToString(f.rsaWeak.N.Bytes())
+	d := enc.EncodeToString(f.rsaA.D.Bytes())
+	b, _ := f.p256A.PublicKey.Bytes()
+	x := enc.EncodeToString(b[1:33])
+	doc := setJSON(
+		jwkOf(&f.rsaWeak.PublicKey, "weak", map[string]any{"d": d}),
+		jwkOf(&f.rsaA.PublicKey, "bad-n", map[string]any{"n": n + "!", "d": d}),
+		jwkOf(&f.p256A.PublicKey, "bad-y", map[string]any{"y": x + "!", "d": d}),
+		jwkOf(&f.p256A.PublicKey, "off-curve", map[string]any{"y": x}),
+		map[string]any{"kty": "oct", "k": d},
+		map[string]any{"kty": "AKP", "pub": n},
+	)
+	_, err := parseSet(doc, allKnownAlgs, defaultMaxKeys)
+	if !errors.Is(err, ErrNoKeys) {
+		t.Fatalf("parseSet error = %v, want ErrNoKeys", err)
+	}
+	if _, err2 := NewStatic(doc, allAlgs); !errors.Is(err2, ErrNoKeys) {
+		t.Fatalf("NewStatic error = %v, want ErrNoKeys", err2)
+	}
+	for _, secret := range []string{n[:16], d[:16], x[:16], n[len(n)-16:], x[len(x)-16:]} {
+		if strings.Contains(err.Error(), secret) {
+			t.Errorf("error %q carries key material", err)
+		}
+	}
+	for _, kid := range []string{"weak", "bad-n", "bad-y"} {
+		if !strings.Contains(err.Error(), kid) {
+			t.Errorf("error %q does not name key %q", err, kid)
+		}
+	}
+}
