@@ -171,5 +171,16 @@ func FuzzNormalizeIssuer(f *testing.F) {
 		if WellKnownURL(out) != WellKnownURL(strings.TrimSuffix(out, "/")) {
 			t.Fatalf("WellKnownURL differs with the trailing slash of %q", out)
 		}
+		if _, rest, _ := strings.Cut(WellKnownURL(out), "://"); strings.Contains(rest, "//") {
+			t.Fatalf("WellKnownURL(%q) = %q doubles a slash", out, WellKnownURL(out))
+		}
+		if u.Scheme != "https" && !(u.Scheme == "http" && safehttp.IsLoopbackHost(u.Hostname())) {
+			t.Fatalf("NormalizeIssuer(%q) = %q is neither https nor loopback http", in, out)
+		}
+		// Pasting the well-known URL gives the issuer back, but for the
+		// trailing slash the two forms share.
+		if back, err := NormalizeIssuer(WellKnownURL(out)); err != nil || back != strings.TrimSuffix(out, "/") && back != out {
+			t.Fatalf("NormalizeIssuer(WellKnownURL(%q)) = %q, %v", out, back, err)
+		}
 	})
 }

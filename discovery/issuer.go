@@ -43,7 +43,8 @@ func NormalizeIssuer(raw string) (string, error) {
 	if s == "" {
 		return "", fmt.Errorf("%w: empty; enter the issuer URL or domain of your identity provider", ErrInvalidIssuer)
 	}
-	if len(s) > maxIssuerLen {
+	// The well-known URL of the longest issuer is longer by its suffix.
+	if len(s) > maxIssuerLen+len(wellKnownPath)+1 {
 		return "", fmt.Errorf("%w: longer than %d bytes", ErrInvalidIssuer, maxIssuerLen)
 	}
 	if strings.ContainsFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) {
@@ -105,7 +106,11 @@ func NormalizeIssuer(raw string) (string, error) {
 	if scheme == "http" && !safehttp.IsLoopbackHost(u.Hostname()) {
 		scheme = "https"
 	}
-	return scheme + "://" + strings.ToLower(u.Host) + path, nil
+	iss := scheme + "://" + strings.ToLower(u.Host) + path
+	if len(iss) > maxIssuerLen {
+		return "", fmt.Errorf("%w: longer than %d bytes", ErrInvalidIssuer, maxIssuerLen)
+	}
+	return iss, nil
 }
 
 // invalidIssuer names the input in the error, without its query and

@@ -95,6 +95,11 @@ func TestNormalizeIssuer(t *testing.T) {
 		{"oauth metadata url", "https://idp.example.com/.well-known/oauth-authorization-server", ""},
 		{"uppercase well-known", "https://idp.example.com/.WELL-KNOWN/openid-configuration", ""},
 		{"too long", "https://idp.example.com/" + strings.Repeat("a", 3000), ""},
+		{"too long once upgraded", "http://idp.example.com/" + strings.Repeat("a", maxIssuerLen-len("http://idp.example.com/")), ""},
+		{"longest", "https://idp.example.com/" + strings.Repeat("a", maxIssuerLen-len("https://idp.example.com/")),
+			"https://idp.example.com/" + strings.Repeat("a", maxIssuerLen-len("https://idp.example.com/"))},
+		{"well-known URL of the longest", "https://idp.example.com/" + strings.Repeat("a", maxIssuerLen-len("https://idp.example.com/")) + wellKnownPath,
+			"https://idp.example.com/" + strings.Repeat("a", maxIssuerLen-len("https://idp.example.com/"))},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

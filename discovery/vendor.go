@@ -86,7 +86,8 @@ var vendorHosts = []struct {
 	{"*.jumpcloud.com", VendorJumpCloud},
 	{"*.amazoncognito.com", VendorCognito},
 	{"*.verify.ibm.com", VendorIBMVerify},
-	{"*.ice.ibmcloud.com", VendorIBMVerify}, // its former name, IBM Cloud Identity
+	{"*.appid.cloud.ibm.com", VendorIBMVerify}, // IBM App ID, badged as Verify in the admin guides
+	{"*.ice.ibmcloud.com", VendorIBMVerify},    // its former name, IBM Cloud Identity
 	{"*.identity.oraclecloud.com", VendorOracleIDCS},
 	{"*.duosecurity.com", VendorDuo},
 }
@@ -107,7 +108,7 @@ var vendorHosts = []struct {
 //	OneLogin             *.onelogin.com
 //	JumpCloud            *.jumpcloud.com
 //	Amazon Cognito       *.amazoncognito.com, cognito-idp.<region>.amazonaws.com
-//	IBM Security Verify  *.verify.ibm.com, *.ice.ibmcloud.com
+//	IBM Security Verify  *.verify.ibm.com, *.appid.cloud.ibm.com, *.ice.ibmcloud.com
 //	Oracle IDCS          *.identity.oraclecloud.com
 //	Cisco Duo            *.duosecurity.com
 //

@@ -31,6 +31,7 @@ func TestDetectVendor(t *testing.T) {
 		{"https://acme.auth.us-east-1.amazoncognito.com", VendorCognito},
 		{"https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf", VendorCognito},
 		{"https://acme.ice.ibmcloud.com/oidc/endpoint/default", VendorIBMVerify},
+		{"https://us-south.appid.cloud.ibm.com/oauth/v4/tenant", VendorIBMVerify},
 		{"https://login.microsoftonline.us/tenant/v2.0", VendorEntraID},
 		{"https://login.partner.microsoftonline.cn/tenant/v2.0", VendorEntraID},
 		{"https://sts.windows.net/72f988bf-86f1-41af-91ab-2d7cd011db47/", VendorEntraID},
@@ -57,7 +58,7 @@ func TestDetectVendor(t *testing.T) {
 		{"https://acme.evilokta.com", VendorOIDC},
 		{"https://acme.okta-emea.com.evil.net", VendorOIDC},
 		{"https://evilsts.windows.net", VendorOIDC},
-		{"https://acme.appid.cloud.ibm.com/oauth/v4/x", VendorOIDC}, // IBM App ID, another product
+		{"https://appid.cloud.ibm.com.evil.net/oauth/v4/x", VendorOIDC},
 		{"https://b2clogin.com", VendorOIDC},
 		{"https://okta.com.evil.net", VendorOIDC},
 		{"https://acme.okta.com.evil.net", VendorOIDC},
