@@ -172,7 +172,7 @@ func (c *Client) login(w http.ResponseWriter, r *http.Request) {
 	c.attempts.set(w, r, a)
 	w.Header().Set("Cache-Control", "no-store")
 	c.log.LogAttrs(r.Context(), slog.LevelInfo, "sso: sign-in started", slog.String("issuer", c.prov.issuer))
-	http.Redirect(w, r, c.prov.oauth.AuthCodeURL(a.State, opts...), http.StatusFound)
+	redirect(w, c.prov.oauth.AuthCodeURL(a.State, opts...), http.StatusFound)
 }
 
 // callback completes a sign-in. Every failure ends in c.fail, with no
@@ -189,7 +189,7 @@ func (c *Client) callback(w http.ResponseWriter, r *http.Request) {
 	}
 	c.session.set(w, sess)
 	c.log.LogAttrs(r.Context(), slog.LevelInfo, "sso: signed in", slog.Any("identity", id))
-	http.Redirect(w, r, returnTo, http.StatusFound)
+	redirect(w, returnTo, http.StatusFound)
 }
 
 // complete runs the checks of a callback in order and returns the new

@@ -146,7 +146,7 @@ func (c *Client) logout(w http.ResponseWriter, r *http.Request) {
 	if s != nil {
 		c.log.LogAttrs(r.Context(), slog.LevelInfo, "sso: signed out", slog.Any("identity", s.Identity))
 	}
-	http.Redirect(w, r, target, http.StatusSeeOther)
+	redirect(w, target, http.StatusSeeOther)
 }
 
 var logoutPage = template.Must(template.New("logout").Parse(`<!doctype html>
@@ -163,6 +163,14 @@ func (c *Client) logoutPage(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	_ = logoutPage.Execute(w, c.cfg.mount+"/logout")
+}
+
+// redirect answers with a redirect to target, an absolute URL or a local
+// path already checked, and no body: http.Redirect's body would repeat the
+// URL, with its state, nonce or id_token_hint, where no protocol needs it.
+func redirect(w http.ResponseWriter, target string, code int) {
+	w.Header().Set("Location", target)
+	w.WriteHeader(code)
 }
 
 // addQuery adds params to an endpoint URL, keeping its own query.
