@@ -61,10 +61,17 @@ func (ks *KeySet) coldLoad(ctx context.Context) (*snapshot, error) {
 	return nil, fmt.Errorf("%w: no keys after the fetch", ErrFetch)
 }
 
-// refreshForUnknownKey refreshes the set for a token whose key it lacks,
-// if the bucket allows, and waits for the result.
-func (ks *KeySet) refreshForUnknownKey(ctx context.Context) error {
+// refreshForUnknownKey refreshes the set for a token whose key is not in
+// seen, if the bucket allows, and waits for the result. When a fetch has
+// replaced seen meanwhile, it returns at once: the caller looks there.
+func (ks *KeySet) refreshForUnknownKey(ctx context.Context, seen *snapshot) error {
 	ks.mu.Lock()
+	// A fetch stores its snapshot before it clears ks.fetching under
+	// ks.mu, so this check and the one below see every finished fetch.
+	if ks.snap.Load() != seen {
+		ks.mu.Unlock()
+		return nil
+	}
 	if !ks.fetching && !ks.takeLocked() {
 		ks.mu.Unlock()
 		return errRateLimited

@@ -216,10 +216,7 @@ func (ks *KeySet) verify(ctx context.Context, t *tokenToVerify) (*key, error) {
 	}
 
 	// Someone may have refreshed since we loaded snap; otherwise refresh.
-	var fetchErr error
-	if cur := ks.snap.Load(); cur == snap {
-		fetchErr = ks.refreshForUnknownKey(ctx)
-	}
+	fetchErr := ks.refreshForUnknownKey(ctx, snap)
 	if cur := ks.snap.Load(); cur != snap {
 		k, err = cur.verify(t)
 	}
