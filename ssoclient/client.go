@@ -267,6 +267,11 @@ func (c *Client) complete(w http.ResponseWriter, r *http.Request) (*Identity, *S
 			}
 		}
 	}
+	// The nonce and the hashes bind the token to this sign-in and are
+	// spent; an app that shows or stores the claims has no use for them.
+	delete(cl, "nonce")
+	delete(cl, "at_hash")
+	delete(cl, "c_hash")
 	id, err := claims.Map(idt.Issuer, cl, c.cfg.Claims, c.cfg.EmailTrust)
 	switch {
 	case errors.Is(err, claims.ErrEmailNotVerified):
