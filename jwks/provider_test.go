@@ -209,3 +209,47 @@ func TestProviderFaults(t *testing.T) {
 }
 
 func b64(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
+
+// TestProviderEntraStyleSet: the provider's keys served the way Microsoft
+// Entra ID serves its own (no "alg", x5c and issuer members) next to
+// entries the set cannot use (a post-quantum key, a symmetric key, an
+// entry that does not parse) still verify its tokens.
+func TestProviderEntraStyleSet(t *testing.T) {
+	idp := ssotest.New(t)
+	resp, err := idp.HTTPClient().Get(idp.Issuer() + "/jwks")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var set struct {
+		Keys []map[string]any `json:"keys"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&set)
+	resp.Body.Close()
+	if err != nil || len(set.Keys) == 0 {
+		t.Fatalf("the provider's JWKS: %v, %d keys", err, len(set.Keys))
+	}
+	for _, k := range set.Keys {
+		delete(k, "alg")
+		k["x5c"] = []string{"MIIDBTCCAe2gAwIBAgIQ"}
+		k["issuer"] = "https://login.microsoftonline.com/{tenantid}/v2.0"
+	}
+	set.Keys = append([]map[string]any{
+		{"kty": "AKP", "alg": "ML-DSA-65", "kid": "pq", "pub": "AAAA"},
+		{"kty": "oct", "kid": "hmac", "k": "c2VjcmV0"},
+		{"kty": "RSA", "kid": "broken", "n": 5},
+	}, set.Keys...)
+	doc, err := json.Marshal(set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idp.SetFaults(ssotest.Faults{Body: map[ssotest.Endpoint]string{ssotest.EndpointJWKS: string(doc)}})
+
+	ks := providerKeySet(t, idp, nil)
+	mustVerify(t, ks, idp.SignJWT(claims("alice")), "alice")
+	for _, kid := range []string{"pq", "hmac", "broken"} {
+		forged := b64(`{"alg":"RS256","kid":"`+kid+`"}`) + "." + b64(`{"sub":"mallory"}`) + "." + b64("sig")
+		if _, _, err := ks.Verify(context.Background(), forged); !errors.Is(err, jwks.ErrKeyNotFound) {
+			t.Errorf("kid %s: Verify error = %v, want ErrKeyNotFound", kid, err)
+		}
+	}
+}
