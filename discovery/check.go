@@ -243,6 +243,18 @@ func (c *Client) addFetchProblem(r *Report, err error, what, url, timeoutCode, u
 		r.add(SeverityError, unreachableCode,
 			"%s answered HTTP %d instead of %s. Check that the issuer is correct and that the provider publishes it there.",
 			url, se.StatusCode, what)
+	case errors.Is(err, safehttp.ErrPrivateAddress):
+		r.add(SeverityError, unreachableCode,
+			"%s at %s resolves to a private or internal network address, which this application is set to refuse, so that an issuer cannot make it call inward. Use the provider's public address, or ask the application's operator to allow this internal provider.",
+			capitalize(what), url)
+	case errors.Is(err, safehttp.ErrTooManyRedirects):
+		r.add(SeverityError, unreachableCode,
+			"%s at %s redirects too many times. Check the issuer, and enter the address the provider finally answers at.",
+			capitalize(what), url)
+	case errors.Is(err, safehttp.ErrInsecureURL):
+		r.add(SeverityError, unreachableCode,
+			"%s at %s redirects to an address that is not https, which is refused. The provider must serve its configuration over https.",
+			capitalize(what), url)
 	case errors.Is(err, safehttp.ErrTooLarge):
 		r.add(SeverityError, unreachableCode,
 			"%s at %s is larger than %d bytes, which is not what an identity provider serves there. Check the issuer.",

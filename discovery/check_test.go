@@ -12,6 +12,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/ssokit/ssokit/internal/safehttp"
 )
 
 // goodReport is Check's report on a provider at u serving validDoc and
@@ -379,5 +381,42 @@ func TestReportJSON(t *testing.T) {
 	b, _ = json.Marshal(&Report{Problems: []Problem{}})
 	if !strings.Contains(string(b), `"problems":[]`) {
 		t.Errorf("empty report JSON = %s", b)
+	}
+}
+
+func TestCheckExplainsRefusedFetches(t *testing.T) {
+	tests := []struct {
+		name    string
+		handler http.HandlerFunc
+		client  func(*testing.T) *http.Client
+		want    string // in the message
+	}{
+		{"private address", nil, func(t *testing.T) *http.Client {
+			c, err := (&safehttp.Guard{}).Client(nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return c
+		}, "private or internal network address"},
+		{"redirect loop", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, r.URL.Path, http.StatusFound) }, nil, "redirects too many times"},
+		{"redirect to http", func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, "http://idp.example.com"+wellKnownPath, http.StatusFound)
+		}, nil, "not https"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := newProvider(t, nil)
+			if tt.handler != nil {
+				p.set(func(p *provider) { p.discovery = tt.handler })
+			}
+			cfg := Config{}
+			if tt.client != nil {
+				cfg.HTTPClient = tt.client(t)
+			}
+			r := New(cfg).Check(context.Background(), p.URL())
+			if r.OK() || r.Problems[0].Code != codeDiscoveryUnreachable || !strings.Contains(r.Problems[0].Message, tt.want) {
+				t.Errorf("Check problems = %+v; want first %s saying %q", r.Problems, codeDiscoveryUnreachable, tt.want)
+			}
+		})
 	}
 }

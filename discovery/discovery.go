@@ -64,9 +64,13 @@ type Config struct {
 	// again; default 10 minutes.
 	TTL time.Duration
 	// StaleIfError, when positive, keeps an expired document in use when
-	// its refresh fails, for up to StaleIfError after its TTL ended; while
-	// it is used so, a new refresh is tried at most once a minute (or once
-	// a TTL, when shorter). Zero never uses an expired document.
+	// its refresh fails (whatever the reason: the provider unreachable, or
+	// serving a document that is refused), for up to StaleIfError after its
+	// TTL ended; while it is used so, a new refresh is tried at most once a
+	// minute (or once a TTL, when shorter). It trades freshness for
+	// availability during a provider's outage. Zero, the default, never
+	// uses an expired document: Discover fails closed. Invalidate drops a
+	// stale document too.
 	StaleIfError time.Duration
 	// MaxEntries bounds the cache; the least recently used issuer goes
 	// first. Default 1000.

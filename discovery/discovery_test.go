@@ -250,6 +250,7 @@ func TestDiscoverRefusesWhatIsNotADocument(t *testing.T) {
 		{"string", `"issuer"`},
 		{"null", `null`},
 		{"truncated", `{"issuer":`},
+		{"trailing garbage", `{"issuer":"x"} {"issuer":"y"}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -521,5 +522,42 @@ func TestNilContextIsBackground(t *testing.T) {
 	//lint:ignore SA1012 a nil context must not panic
 	if r := c.Check(nil, p.URL()); !r.OK() { //nolint:staticcheck
 		t.Errorf("Check(nil ctx) problems: %+v", r.Problems)
+	}
+}
+
+func TestDiscoverRefusesDuplicateFields(t *testing.T) {
+	tests := []struct {
+		name    string
+		prefix  func(u string) string // inserted before the document's fields
+		wantErr bool
+	}{
+		{"valid", func(string) string { return "" }, false},
+		{"jwks_uri twice", func(string) string { return `"jwks_uri":"https://evil.example.com/jwks",` }, true},
+		{"issuer twice, same value", func(u string) string { return fmt.Sprintf(`"issuer":%q,`, u) }, true},
+		{"escaped duplicate name", func(string) string {
+			return `"token_endpoint\u0022":1,"token_\u0065ndpoint":"https://evil.example.com/t",`
+		}, true},
+		{"an extension twice", func(string) string { return `"x_ext":1,"x_ext":2,` }, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := newProvider(t, nil)
+			p.set(func(p *provider) {
+				p.discovery = func(w http.ResponseWriter, r *http.Request) {
+					doc := p.document(nil)
+					_, _ = w.Write(append([]byte("{"+tt.prefix(p.URL())), doc[1:]...))
+				}
+			})
+			m, err := New(Config{}).Discover(context.Background(), p.URL())
+			if tt.wantErr {
+				if !errors.Is(err, ErrInvalidDocument) || !strings.Contains(err.Error(), "more than once") {
+					t.Errorf("Discover = %v, %v; want ErrInvalidDocument for a duplicate", m, err)
+				}
+				return
+			}
+			if err != nil {
+				t.Errorf("Discover = %v", err)
+			}
+		})
 	}
 }

@@ -225,6 +225,15 @@ func decodeDocument(body []byte, docURL string) (*Metadata, error) {
 		{"code_challenge_methods_supported", &m.CodeChallengeMethodsSupported},
 		{"authorization_response_iss_parameter_supported", &m.AuthorizationResponseIssParameterSupported},
 	}
+	known := make(map[string]bool, len(fields))
+	for _, f := range fields {
+		known[f.name] = true
+	}
+	// Decoders disagree on which of two values for a name wins: refuse
+	// the ambiguity rather than pick one.
+	if name := duplicateField(body, known); name != "" {
+		return nil, fmt.Errorf("%w: %s: %s appears more than once", ErrInvalidDocument, where, name)
+	}
 	for _, f := range fields {
 		raw, ok := obj[f.name]
 		if !ok {
@@ -252,6 +261,34 @@ func decodeDocument(body []byte, docURL string) (*Metadata, error) {
 		}
 	}
 	return m, nil
+}
+
+// duplicateField returns the first name in known that body, a valid JSON
+// object, has more than once, or "".
+func duplicateField(body []byte, known map[string]bool) string {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if _, err := dec.Token(); err != nil { // the opening brace
+		return ""
+	}
+	seen := make(map[string]bool)
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return ""
+		}
+		name, _ := tok.(string)
+		var value json.RawMessage
+		if err := dec.Decode(&value); err != nil {
+			return ""
+		}
+		if known[name] {
+			if seen[name] {
+				return name
+			}
+			seen[name] = true
+		}
+	}
+	return ""
 }
 
 // excerpt returns the start of body, short and valid UTF-8, for quoting.
