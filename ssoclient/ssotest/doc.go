@@ -53,9 +53,10 @@
 //
 // [Faults] make the provider misbehave one way at a time — a wrong issuer,
 // a bad signature, alg none, an expired token, a wrong nonce or audience,
-// missing claims, a userinfo sub that differs, an OAuth error from the
-// token endpoint, an endpoint that fails or is slow — so a test can show
-// the relying party refusing it. [Provider.LastAuthorizeRequest] and
+// missing claims, a userinfo sub that differs, an ID token signed by a key
+// the JWKS lacks or with HMAC, a JWKS with keys changed or added, a signed
+// userinfo, an OAuth error from the token endpoint, an endpoint that fails
+// or is slow — so a test can show the relying party refusing it. [Provider.LastAuthorizeRequest] and
 // [Provider.LastTokenRequest] show what the relying party sent.
 //
 // # Keys

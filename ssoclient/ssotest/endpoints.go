@@ -309,8 +309,22 @@ func (p *Provider) handleUserinfo(w http.ResponseWriter, r *http.Request) {
 	if f.UserinfoSubject != "" {
 		c["sub"] = f.UserinfoSubject
 	}
+	if f.SignUserinfo {
+		c["iss"], c["aud"] = p.issuer, g.clientID
+	}
 	if f.ModifyUserinfo != nil {
 		f.ModifyUserinfo(c)
+	}
+	if f.SignUserinfo {
+		tok, err := p.sign(map[string]any{"typ": "JWT"}, c, Faults{})
+		if err != nil {
+			writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "server_error"})
+			return
+		}
+		w.Header().Set("Content-Type", "application/jwt")
+		w.Header().Set("Cache-Control", "no-store")
+		_, _ = w.Write([]byte(tok))
+		return
 	}
 	writeJSON(w, http.StatusOK, c)
 }
@@ -347,8 +361,13 @@ func (p *Provider) handleEndSession(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	params := url.Values{}
-	if s := q.Get("state"); s != "" {
-		params.Set("state", s)
+	f := p.currentFaults()
+	state := q.Get("state")
+	if f.PostLogoutState != "" {
+		state = f.PostLogoutState
+	}
+	if state != "" && !f.OmitPostLogoutState {
+		params.Set("state", state)
 	}
 	http.Redirect(w, r, addQuery(target, params), http.StatusFound)
 }

@@ -1,6 +1,7 @@
 package ssotest
 
 import (
+	"crypto"
 	"net/http"
 	"net/url"
 	"time"
@@ -55,11 +56,29 @@ type Faults struct {
 	// ModifyIDToken is called with the ID token's header and claims just
 	// before signing: anything the named faults do not cover.
 	ModifyIDToken func(header, claims map[string]any)
+	// SignWith signs the ID token with this key instead of the provider's
+	// (a key the JWKS does not publish: a forger's), under the header's
+	// alg and kid. When the key is not of the provider's algorithm, set
+	// the header's alg with ModifyIDToken.
+	SignWith crypto.Signer
+	// HMACKey signs the ID token with HS256 (or the HS384 or HS512 that
+	// ModifyIDToken puts in the header) keyed with these bytes: the client
+	// secret, or a published public key, as the algorithm-confusion attack
+	// does. The header keeps the published kid.
+	HMACKey []byte
+	// ModifyJWKS is called with the keys of the JWKS before they are
+	// served and returns the keys to serve: drop their kid, set use "enc"
+	// or another alg, add keys the provider does not sign with...
+	ModifyJWKS func(keys []map[string]any) []map[string]any
 	// UserinfoSubject replaces sub in the userinfo response.
 	UserinfoSubject string
 	// ModifyUserinfo is called with the userinfo claims before they are
 	// sent.
 	ModifyUserinfo func(claims map[string]any)
+	// SignUserinfo answers userinfo with a JWT (application/jwt) signed
+	// with the current key, its claims completed with iss and aud (OIDC
+	// Core §5.3.2); ModifyUserinfo still applies, before signing.
+	SignUserinfo bool
 	// TokenError makes the token endpoint answer this OAuth error
 	// ("invalid_grant", "invalid_client", ...) with the status RFC 6749
 	// §5.2 gives it.
@@ -76,6 +95,11 @@ type Faults struct {
 	// authorization response; OmitIssParameter leaves it out.
 	IssParameter     string
 	OmitIssParameter bool
+	// PostLogoutState replaces the state the end-session endpoint sends
+	// back to the post_logout_redirect_uri; OmitPostLogoutState leaves it
+	// out.
+	PostLogoutState     string
+	OmitPostLogoutState bool
 	// Status makes an endpoint answer with this HTTP status and a JSON
 	// error body.
 	Status map[Endpoint]int

@@ -2,8 +2,12 @@ package ssotest
 
 import (
 	"crypto"
+	"crypto/hmac"
+	"crypto/sha256"
+	"crypto/sha512"
 	"encoding/json"
 	"fmt"
+	"hash"
 	"net/http"
 	"time"
 
@@ -98,6 +102,11 @@ func (p *Provider) handleJWKS(w http.ResponseWriter, r *http.Request) {
 		}
 		set.Keys = append(set.Keys, jwk)
 	}
+	if f := p.currentFaults(); f.ModifyJWKS != nil {
+		if set.Keys = f.ModifyJWKS(set.Keys); set.Keys == nil {
+			set.Keys = []map[string]any{}
+		}
+	}
 	w.Header().Set("Cache-Control", "max-age=300")
 	writeJSON(w, http.StatusOK, set)
 }
@@ -124,6 +133,9 @@ func (p *Provider) sign(header, claims map[string]any, f Faults) (string, error)
 		alg = "none"
 		delete(header, "kid")
 	}
+	if len(f.HMACKey) > 0 {
+		alg = "HS256"
+	}
 	if f.ModifyIDToken != nil {
 		f.ModifyIDToken(header, claims)
 		if a, ok := header["alg"].(string); ok && a != "" {
@@ -135,14 +147,21 @@ func (p *Provider) sign(header, claims map[string]any, f Faults) (string, error)
 	if err != nil {
 		return "", fmt.Errorf("ssotest: claims: %w", err)
 	}
+	signer, keyAlg := k.priv, k.alg
+	if f.SignWith != nil {
+		signer, keyAlg = f.SignWith, alg
+	}
 	var tok string
-	if alg == k.alg || alg == "none" {
-		tok, err = jose.Sign(k.priv, alg, header, payload)
-	} else {
+	switch {
+	case len(f.HMACKey) > 0:
+		tok, err = signHMAC(f.HMACKey, alg, header, payload)
+	case alg == keyAlg || alg == "none":
+		tok, err = jose.Sign(signer, alg, header, payload)
+	default:
 		// A header that names another algorithm than the key's: sign with
 		// the key's own and relabel, so the token claims alg but cannot
 		// verify under it.
-		tok, err = relabel(k, alg, header, payload)
+		tok, err = relabel(signer, keyAlg, alg, header, payload)
 	}
 	if err != nil {
 		return "", err
@@ -153,8 +172,8 @@ func (p *Provider) sign(header, claims map[string]any, f Faults) (string, error)
 	return tok, nil
 }
 
-func relabel(k *signingKey, alg string, header map[string]any, payload []byte) (string, error) {
-	tok, err := jose.Sign(k.priv, k.alg, header, payload)
+func relabel(key crypto.Signer, keyAlg, alg string, header map[string]any, payload []byte) (string, error) {
+	tok, err := jose.Sign(key, keyAlg, header, payload)
 	if err != nil {
 		return "", err
 	}
@@ -169,4 +188,33 @@ func relabel(k *signingKey, alg string, header map[string]any, payload []byte) (
 	}
 	_, rest, _ := cut(tok)
 	return b64(hb) + "." + rest, nil
+}
+
+// signHMAC signs with an HMAC algorithm (RFC 7518 §3.2), which
+// internal/jose rightly does not offer: only the HMACKey fault needs it.
+func signHMAC(key []byte, alg string, header map[string]any, payload []byte) (string, error) {
+	var h func() hash.Hash
+	switch alg {
+	case "HS256":
+		h = sha256.New
+	case "HS384":
+		h = sha512.New384
+	case "HS512":
+		h = sha512.New
+	default:
+		return "", fmt.Errorf("ssotest: HMACKey with alg %q", alg)
+	}
+	hdr := make(map[string]any, len(header)+1)
+	for n, v := range header {
+		hdr[n] = v
+	}
+	hdr["alg"] = alg
+	hb, err := json.Marshal(hdr)
+	if err != nil {
+		return "", err
+	}
+	input := b64(hb) + "." + b64(payload)
+	m := hmac.New(h, key)
+	m.Write([]byte(input))
+	return input + "." + b64(m.Sum(nil)), nil
 }
