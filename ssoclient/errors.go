@@ -32,8 +32,8 @@ const (
 	// The ID token fails verification: signature, algorithm, audience,
 	// times, at_hash, or its form.
 	CodeIDTokenInvalid Code = "id_token_invalid"
-	// Userinfo's answer does not belong to the ID token's subject, or
-	// cannot be read.
+	// Userinfo's answer does not belong to the ID token's subject, its
+	// signature does not verify, or userinfo refused the access token.
 	CodeUserinfoInvalid Code = "userinfo_invalid"
 	// The verified claims lack what a sign-in needs (a subject).
 	CodeClaimsInvalid Code = "claims_invalid"

@@ -42,7 +42,9 @@ func (c *Client) userinfo(ctx context.Context, p *provider, accessToken, sub str
 	}
 	var claims map[string]any
 	if err := json.Unmarshal(body, &claims); err != nil || claims == nil {
-		return nil, newError(CodeUserinfoInvalid, "userinfo is not a JSON object", nil)
+		// Garbage or a truncated answer is the provider failing, not a
+		// refusal: 502, as for the token endpoint and the keys.
+		return nil, newError(CodeProviderUnavailable, "userinfo is not a JSON object", nil)
 	}
 	if got, _ := claims["sub"].(string); got != sub {
 		return nil, newError(CodeUserinfoInvalid, "userinfo's sub differs from the ID token's", nil)
