@@ -92,6 +92,9 @@ func tokenError(err error) *Error {
 		}
 		detail := fmt.Sprintf("the token endpoint answered %d %s", status, clip(re.ErrorCode))
 		switch {
+		case status >= 500:
+			// A failing endpoint, whatever error its body names.
+			return newError(CodeProviderUnavailable, detail, nil)
 		case re.ErrorCode == "invalid_client" || re.ErrorCode == "unauthorized_client":
 			return newError(CodeInvalidClient, detail, nil)
 		case re.ErrorCode == "invalid_grant":

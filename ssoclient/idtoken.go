@@ -1,6 +1,7 @@
 package ssoclient
 
 import (
+	"bytes"
 	"context"
 	"crypto/subtle"
 	"encoding/json"
@@ -9,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/ssokit/ssokit/internal/jose"
 	"github.com/ssokit/ssokit/internal/safehttp"
@@ -97,6 +99,64 @@ type idTokenClaims struct {
 	Tid      string      `json:"tid"`
 }
 
+// decode reads the claims by their exact names (see strictObject). A
+// null claim is an absent one.
+func (cl *idTokenClaims) decode(payload []byte) error {
+	fields := map[string]any{
+		"iss": &cl.Iss, "sub": &cl.Sub, "aud": &cl.Aud, "azp": &cl.Azp, "exp": &cl.Exp, "iat": &cl.Iat,
+		"nbf": &cl.Nbf, "auth_time": &cl.AuthTime, "nonce": &cl.Nonce, "at_hash": &cl.AtHash, "tid": &cl.Tid,
+	}
+	return strictObject(payload, func(name string, raw json.RawMessage) error {
+		if dst, ok := fields[name]; ok && string(raw) != "null" {
+			if err := json.Unmarshal(raw, dst); err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+		}
+		return nil
+	})
+}
+
+// strictObject checks that b is a JSON object of unique member names in
+// valid UTF-8, and calls each (when not nil) with every member. Claims
+// are read this way, by their exact names: encoding/json's struct
+// decoding folds case, which would let a custom claim "SUB", "Aud" or
+// "NONCE" stand in for sub, aud or nonce while IDToken.Claims and
+// claims.Map read the real ones; of duplicate names it keeps the last
+// where other parsers keep the first (RFC 7519 §4 lets a parser refuse
+// duplicates, as jwks does in headers); and it turns bytes that are not
+// UTF-8 into U+FFFD, so two different subjects could read the same.
+func strictObject(b []byte, each func(name string, raw json.RawMessage) error) error {
+	if !utf8.Valid(b) || !json.Valid(b) {
+		return errors.New("not JSON in UTF-8")
+	}
+	d := json.NewDecoder(bytes.NewReader(b))
+	if t, _ := d.Token(); t != json.Delim('{') {
+		return errors.New("not a JSON object")
+	}
+	seen := make(map[string]bool, 16)
+	for d.More() {
+		t, err := d.Token()
+		if err != nil {
+			return err
+		}
+		name, _ := t.(string)
+		var raw json.RawMessage
+		if err := d.Decode(&raw); err != nil {
+			return err
+		}
+		if seen[name] {
+			return fmt.Errorf("the member %q appears twice", clip(name))
+		}
+		seen[name] = true
+		if each != nil {
+			if err := each(name, raw); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // VerifyIDToken verifies an ID token as OIDC Core §3.1.3.7 requires:
 // compact JWS signed with an allowed algorithm by a key of the provider's
 // JWKS; iss the provider's (Entra's multi-tenant issuer resolved with the
@@ -132,7 +192,7 @@ func (c *Client) verifyIDToken(ctx context.Context, p *provider, raw, nonce stri
 		return nil, newError(CodeIDTokenInvalid, fmt.Sprintf("typ %q is not an ID token's", hdr.Type), nil)
 	}
 	var cl idTokenClaims
-	if err := json.Unmarshal(payload, &cl); err != nil {
+	if err := cl.decode(payload); err != nil {
 		return nil, newError(CodeIDTokenInvalid, "claims do not decode", err)
 	}
 	s := c.cfg

@@ -46,12 +46,16 @@ func (c *Client) userinfo(ctx context.Context, p *provider, accessToken, sub str
 		// refusal: 502, as for the token endpoint and the keys.
 		return nil, newError(CodeProviderUnavailable, "userinfo is not a JSON object", nil)
 	}
+	// Read as the ID token's claims are: no duplicate names, UTF-8 only.
+	if err := strictObject(body, nil); err != nil {
+		return nil, newError(CodeProviderUnavailable, "userinfo is not strict JSON", err)
+	}
 	if got, _ := claims["sub"].(string); got != sub {
 		return nil, newError(CodeUserinfoInvalid, "userinfo's sub differs from the ID token's", nil)
 	}
 	// A signed response names its issuer and audience; when it does, they
 	// must be ours (OIDC Core §5.3.2).
-	if iss, ok := claims["iss"].(string); ok && !p.matchesIssuer(iss, str(claims["tid"])) {
+	if iss, ok := claims["iss"]; ok && !p.matchesIssuer(str(iss), str(claims["tid"])) {
 		return nil, newError(CodeUserinfoInvalid, "userinfo's iss is another provider", nil)
 	}
 	if aud, ok := claims["aud"]; ok {
