@@ -862,6 +862,9 @@ func fzServe(f *testing.F) (*httptest.Server, *atomic.Pointer[fzAnswer]) {
 	var ans atomic.Pointer[fzAnswer]
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		a := ans.Load()
+		// No Content-Type is sent as none: nil stops net/http sniffing
+		// one, which the reference checks would not see.
+		w.Header()["Content-Type"] = nil
 		if a.contentType != "" {
 			w.Header()["Content-Type"] = []string{a.contentType}
 		}
