@@ -89,6 +89,7 @@ const (
 	TrustNever
 )
 
+// String returns "claim", "provider" or "never".
 func (t EmailTrust) String() string {
 	switch t {
 	case TrustEmailClaim:
@@ -99,6 +100,33 @@ func (t EmailTrust) String() string {
 		return "never"
 	}
 	return "EmailTrust(" + strconv.Itoa(int(t)) + ")"
+}
+
+// MarshalText encodes the mode as String does: "claim", "provider" or
+// "never". An unknown mode is an error, so a bad value is never stored.
+func (t EmailTrust) MarshalText() ([]byte, error) {
+	switch t {
+	case TrustEmailClaim, TrustProvider, TrustNever:
+		return []byte(t.String()), nil
+	}
+	return nil, fmt.Errorf("claims: unknown EmailTrust %d", int(t))
+}
+
+// UnmarshalText reads "claim" (also "", the default), "provider" or
+// "never". Anything else is an error rather than a silent default, since
+// the mode decides whether emails are trusted.
+func (t *EmailTrust) UnmarshalText(b []byte) error {
+	switch string(b) {
+	case "", "claim":
+		*t = TrustEmailClaim
+	case "provider":
+		*t = TrustProvider
+	case "never":
+		*t = TrustNever
+	default:
+		return fmt.Errorf("claims: unknown email trust mode %q (want claim, provider or never)", b)
+	}
+	return nil
 }
 
 var (
