@@ -53,6 +53,14 @@ var (
 // NewMemoryDirectory or the SQL one in the nested module
 // github.com/ssokit/ssokit/sqlstore. Implementations must be safe for
 // concurrent use.
+//
+// Usernames and emails are compared ignoring the case of ASCII letters at
+// least. A store that folds more (Unicode case folding, as LOWER() may)
+// is safe to use: the Provisioner re-checks that the user found has the
+// same value but for ASCII letter case before it links anything. Issuers
+// and subjects are compared exactly. An empty username or email means
+// none and is never unique. Package directorytest checks an
+// implementation against this contract.
 type Directory interface {
 	// LinkedUser returns the user linked to (issuer, subject), or
 	// ErrNotFound.

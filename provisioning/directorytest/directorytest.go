@@ -50,6 +50,7 @@ func Run(t *testing.T, newDir func(t *testing.T) provisioning.Directory) {
 	t.Run("ConcurrentSameEmailManyIssuers", func(t *testing.T) { testConcurrentSameEmail(t, newDir(t)) })
 	t.Run("ConcurrentSameEmailOneIssuer", func(t *testing.T) { testConcurrentSameEmailOneIssuer(t, newDir(t)) })
 	t.Run("ConcurrentMatchOnly", func(t *testing.T) { testConcurrentMatchOnly(t, newDir(t)) })
+	t.Run("LookAlikeNeverSignsIn", func(t *testing.T) { testLookAlike(t, newDir(t)) })
 }
 
 func link(issuer, subject string, at time.Time) provisioning.Link {
@@ -488,5 +489,28 @@ func testConcurrentMatchOnly(t *testing.T, d provisioning.Directory) {
 	links, err := d.Links(t.Context(), invited.ID)
 	if err != nil || len(links) != 2 {
 		t.Errorf("Links = %+v, %v; want two", links, err)
+	}
+}
+
+func testLookAlike(t *testing.T, d provisioning.Directory) {
+	// The Kelvin sign K (U+212A) folds to k under Unicode case rules. A
+	// store may fold so (SQL LOWER() does in many databases); whatever
+	// it does, an address spelled with it must not sign in as kate.
+	kate := mustCreate(t, d, provisioning.User{Username: "kate", Email: "kate@example.com"}, link(issuerB, "kate", base))
+	p := &provisioning.Provisioner{Directory: d}
+	// Match-only first: JIT may create a user with the look-alike address.
+	for _, mode := range []provisioning.Mode{provisioning.ModeMatchOnly, provisioning.ModeJIT} {
+		id := &claims.Identity{Issuer: issuerA, Subject: "look-alike-" + mode.String(), Email: "\u212Aate@example.com", EmailVerified: true, Username: "\u212Aate"}
+		r, err := p.SignIn(t.Context(), "p", provisioning.Policy{Mode: mode}, id)
+		if err == nil && r.User.ID == kate.ID {
+			t.Errorf("%s: a Kelvin-sign look-alike signed in as kate", mode)
+		}
+		if mode == provisioning.ModeMatchOnly && err != provisioning.ErrProvisioningDisabled {
+			t.Errorf("%s: %v; want ErrProvisioningDisabled", mode, err)
+		}
+	}
+	links, err := d.Links(t.Context(), kate.ID)
+	if err != nil || len(links) != 1 {
+		t.Errorf("kate's links = %+v, %v; want only her own", links, err)
 	}
 }
