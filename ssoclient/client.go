@@ -18,18 +18,22 @@ import (
 	"github.com/ssokit/ssokit/discovery"
 	"github.com/ssokit/ssokit/internal/randtoken"
 	"github.com/ssokit/ssokit/internal/seal"
+	"github.com/ssokit/ssokit/provisioning"
 )
 
 // Client signs people in through one OpenID provider. It is safe for
 // concurrent use. Make one with New at start-up and mount its Handler.
 type Client struct {
-	cfg      *settings
-	log      *slog.Logger
-	prov     *provider
-	attempts attemptCookies
-	sessions SessionStore
-	replay   ReplayCache
-	session  sessionCookie
+	cfg         *settings
+	log         *slog.Logger
+	disc        *discovery.Client
+	prov        *provider        // the single provider (Config.Issuer), or nil
+	profiles    *profileRegistry // the profiles (Config.Profiles), or nil
+	provisioner *provisioning.Provisioner
+	attempts    attemptCookies
+	sessions    SessionStore
+	replay      ReplayCache
+	session     sessionCookie
 }
 
 // New checks cfg, discovers the provider and returns a Client. It fails
@@ -42,7 +46,13 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		return nil, err
 	}
 	disc := discovery.New(discovery.Config{HTTPClient: s.HTTPClient, Timeout: s.Timeout, Now: s.Now})
-	p, err := newProvider(ctx, s, disc)
+	var p *provider
+	var reg *profileRegistry
+	if s.Profiles != nil {
+		reg, err = newProfileRegistry(s.Profiles, s.SecretKeys)
+	} else {
+		p, err = newProvider(ctx, s, disc, s.connConfig())
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -60,7 +70,9 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	c := &Client{
 		cfg:      s,
 		log:      s.Logger,
+		disc:     disc,
 		prov:     p,
+		profiles: reg,
 		attempts: newAttemptCookies(ring, s.secure),
 		sessions: s.Sessions,
 		replay:   s.Replay,
@@ -72,22 +84,40 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	if c.replay == nil {
 		c.replay = NewMemoryReplayCache(0, s.Now)
 	}
+	if s.Directory != nil {
+		c.provisioner = &provisioning.Provisioner{Directory: s.Directory, Now: s.Now}
+	}
 	return c, nil
 }
 
 // String describes the client without any secret.
 func (c *Client) String() string {
+	if c.prov == nil {
+		return "ssoclient.Client{profiles}"
+	}
 	return fmt.Sprintf("ssoclient.Client{issuer: %q, client_id: %q, auth: %s}", c.prov.issuer, c.cfg.ClientID, c.prov.authMethod)
 }
 
 // GoString is String, so %#v prints no secret either.
 func (c *Client) GoString() string { return c.String() }
 
-// Issuer returns the provider's issuer identifier.
-func (c *Client) Issuer() string { return c.prov.issuer }
+// Issuer returns the provider's issuer identifier ("" for a Client with
+// profiles).
+func (c *Client) Issuer() string {
+	if c.prov == nil {
+		return ""
+	}
+	return c.prov.issuer
+}
 
-// AuthMethod returns the token endpoint authentication in use.
-func (c *Client) AuthMethod() AuthMethod { return c.prov.authMethod }
+// AuthMethod returns the token endpoint authentication in use ("" for a
+// Client with profiles).
+func (c *Client) AuthMethod() AuthMethod {
+	if c.prov == nil {
+		return ""
+	}
+	return c.prov.authMethod
+}
 
 // Handler serves the sign-in endpoints under the mount path, the
 // RedirectURL's directory:
@@ -153,7 +183,17 @@ func (c *Client) login(w http.ResponseWriter, r *http.Request) {
 			q = r.Form
 		}
 	}
-	a := newAttempt(returnTo(q.Get("return_to")), "", c.cfg.Now())
+	profile := q.Get("profile")
+	if c.profiles != nil && profile == "" {
+		c.pick(w, r, q)
+		return
+	}
+	p, err := c.provider(r.Context(), profile)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	a := newAttempt(returnTo(q.Get("return_to")), profile, c.cfg.Now())
 	opts := []oauth2.AuthCodeOption{
 		oauth2.S256ChallengeOption(a.Verifier),
 		oauth2.SetAuthURLParam("nonce", a.Nonce),
@@ -171,8 +211,8 @@ func (c *Client) login(w http.ResponseWriter, r *http.Request) {
 	}
 	c.attempts.set(w, r, a)
 	w.Header().Set("Cache-Control", "no-store")
-	c.log.LogAttrs(r.Context(), slog.LevelInfo, "sso: sign-in started", slog.String("issuer", c.prov.issuer))
-	redirect(w, c.prov.oauth.AuthCodeURL(a.State, opts...), http.StatusFound)
+	c.log.LogAttrs(r.Context(), slog.LevelInfo, "sso: sign-in started", slog.String("issuer", p.issuer), slog.String("profile", profile))
+	redirect(w, p.oauth.AuthCodeURL(a.State, opts...), http.StatusFound)
 }
 
 // callback completes a sign-in. Every failure ends in c.fail, with no
@@ -197,13 +237,17 @@ func (c *Client) callback(w http.ResponseWriter, r *http.Request) {
 func (c *Client) complete(w http.ResponseWriter, r *http.Request) (*Identity, *Session, string, error) {
 	ctx := r.Context()
 	q := r.URL.Query()
-	p := c.prov
 	now := c.cfg.Now()
 
 	// 1. The attempt: this browser's, intact, fresh (CSRF protection).
 	a, e := c.attempts.take(w, r, q.Get("state"), now)
 	if e != nil {
 		return nil, nil, "", e
+	}
+	// Its profile must still exist and be enabled.
+	p, err := c.provider(ctx, a.Profile)
+	if err != nil {
+		return nil, nil, "", err
 	}
 	// 2. RFC 9207: the response names the provider it came from (mix-up).
 	if iss, ok := q["iss"]; ok {
@@ -256,7 +300,7 @@ func (c *Client) complete(w http.ResponseWriter, r *http.Request) (*Identity, *S
 	if err := idt.Claims(&cl); err != nil {
 		return nil, nil, "", newError(CodeIDTokenInvalid, "claims do not decode", err)
 	}
-	if p.endpoints.Userinfo != "" && (c.cfg.AlwaysFetchUserinfo || len(c.cfg.Claims.Missing(cl)) > 0) {
+	if p.endpoints.Userinfo != "" && (c.cfg.AlwaysFetchUserinfo || len(p.conn.mapping.Missing(cl)) > 0) {
 		ui, err := c.userinfo(ctx, p, tok.AccessToken, idt.Subject)
 		if err != nil {
 			return nil, nil, "", err
@@ -272,15 +316,28 @@ func (c *Client) complete(w http.ResponseWriter, r *http.Request) (*Identity, *S
 	delete(cl, "nonce")
 	delete(cl, "at_hash")
 	delete(cl, "c_hash")
-	id, err := claims.Map(idt.Issuer, cl, c.cfg.Claims, c.cfg.EmailTrust)
+	pol := p.conn.policy
+	id, err := claims.Map(idt.Issuer, cl, p.conn.mapping, pol.EmailTrust)
 	switch {
 	case errors.Is(err, claims.ErrEmailNotVerified):
 		return nil, nil, "", newError(CodeEmailNotVerified, "", err)
 	case err != nil:
 		return nil, nil, "", newError(CodeClaimsInvalid, "", err)
 	}
-	// 8. The application's say.
-	login := &Login{Identity: id, ReturnTo: a.ReturnTo, IDToken: rawID}
+	// 8. The policy and provisioning: who may come in, as which user.
+	if !pol.AllowsEmail(id.Email, id.EmailVerified) {
+		return nil, nil, "", newError(CodeDomainNotAllowed, "the email's domain is not allowed, or the email is missing or unverified", nil)
+	}
+	var userID string
+	if c.provisioner != nil {
+		res, err := c.provisioner.SignIn(ctx, a.Profile, pol, id)
+		if err != nil {
+			return nil, nil, "", provisioningError(err)
+		}
+		userID = res.User.ID
+	}
+	// 9. The application's say.
+	login := &Login{Identity: id, Profile: a.Profile, UserID: userID, ReturnTo: a.ReturnTo, IDToken: rawID}
 	if c.cfg.OnLogin != nil {
 		tw := &trackingWriter{ResponseWriter: w}
 		if err := c.cfg.OnLogin(tw, r, login); err != nil {
@@ -294,9 +351,9 @@ func (c *Client) complete(w http.ResponseWriter, r *http.Request) (*Identity, *S
 			return id, nil, "", nil
 		}
 	}
-	// 9. A fresh session: a new id, whatever the browser had (no fixation).
+	// 10. A fresh session: a new id, whatever the browser had (no fixation).
 	sess := &Session{
-		ID: randtoken.New(32), Identity: id, IDToken: rawID,
+		ID: randtoken.New(32), Identity: id, Profile: a.Profile, UserID: userID, IDToken: rawID,
 		CreatedAt: now, ExpiresAt: now.Add(c.cfg.SessionLifetime),
 	}
 	if err := c.sessions.Save(ctx, sess); err != nil {
@@ -358,10 +415,31 @@ func (c *Client) refuse(w http.ResponseWriter, r *http.Request, msg string, err 
 	if e.Status >= 500 {
 		level = slog.LevelError
 	}
-	c.log.LogAttrs(r.Context(), level, msg, slog.String("issuer", c.prov.issuer), slog.Any("error", e))
+	c.log.LogAttrs(r.Context(), level, msg, slog.String("issuer", c.Issuer()), slog.Any("error", e))
 	if c.cfg.ErrorHandler != nil {
 		c.cfg.ErrorHandler(w, r, e)
 		return
 	}
 	WriteError(w, r, e)
+}
+
+// provisioningError maps the provisioning package's refusals to codes.
+func provisioningError(err error) *Error {
+	switch {
+	case errors.Is(err, provisioning.ErrDomainNotAllowed):
+		return newError(CodeDomainNotAllowed, "", err)
+	case errors.Is(err, provisioning.ErrProvisioningDisabled):
+		return newError(CodeProvisioningDisabled, "", err)
+	case errors.Is(err, provisioning.ErrLinkedToAnotherUser):
+		return newError(CodeAlreadyLinked, "", err)
+	case errors.Is(err, provisioning.ErrLastSignInMethod):
+		return newError(CodeLastSignInMethod, "", err)
+	case errors.Is(err, claims.ErrEmailNotVerified):
+		return newError(CodeEmailNotVerified, "", err)
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return newError(CodeProviderUnavailable, "the user directory failed", err)
 }

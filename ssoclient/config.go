@@ -15,6 +15,7 @@ import (
 
 	"github.com/ssokit/ssokit/claims"
 	"github.com/ssokit/ssokit/internal/safehttp"
+	"github.com/ssokit/ssokit/provisioning"
 )
 
 // Secret is a string that never prints: its String, GoString, Format,
@@ -85,6 +86,11 @@ type Endpoints struct {
 // Login is a verified sign-in, given to [Config.OnLogin].
 type Login struct {
 	Identity *Identity
+	// Profile is the SSO profile signed in through ("" for a single
+	// provider).
+	Profile string
+	// UserID is the application's user, when Config.Directory is set.
+	UserID string
 	// ReturnTo is the local path the browser goes to next; OnLogin may
 	// change it (it must stay a local path).
 	ReturnTo string
@@ -97,10 +103,21 @@ type Login struct {
 type Config struct {
 	// Issuer is the provider: an issuer URL, a bare domain
 	// ("acme.okta.com", "login.microsoftonline.com/{tenant}/v2.0") or the
-	// full .well-known/openid-configuration URL. Required.
+	// full .well-known/openid-configuration URL. Required unless Profiles
+	// is set.
 	Issuer string
-	// ClientID is the application's client ID at the provider. Required.
+	// ClientID is the application's client ID at the provider. Required
+	// with Issuer.
 	ClientID string
+	// Profiles, when set, makes the Client serve many SSO profiles, each
+	// its own provider and client (see Profile and Client.Profiles), all
+	// on one callback URL. Issuer and the provider fields beside it are
+	// then left empty.
+	Profiles ProfileStore
+	// SecretKeys seal profile secrets at rest (AES-256-GCM, first key
+	// seals, all open, so they rotate). Each at least 32 bytes. Required
+	// with Profiles.
+	SecretKeys []Secret
 	// ClientSecret is the client secret, for client_secret_basic and
 	// client_secret_post.
 	ClientSecret Secret
@@ -128,9 +145,14 @@ type Config struct {
 	Endpoints Endpoints
 	// Claims maps claims to Identity fields.
 	Claims claims.Mapping
-	// EmailTrust says how far the provider's emails are trusted; by
-	// default email_verified false refuses the sign-in.
-	EmailTrust claims.EmailTrust
+	// Policy decides who may sign in: allowed email domains, how far the
+	// provider's emails are trusted (by default email_verified false
+	// refuses the sign-in), and JIT or match-only provisioning (which
+	// needs Directory).
+	Policy provisioning.Policy
+	// Directory, when set, turns each verified identity into one of the
+	// application's users (provisioning.Provisioner): the session's UserID.
+	Directory provisioning.Directory
 	// AlwaysFetchUserinfo asks userinfo on every sign-in; otherwise only
 	// when the ID token lacks the email, username or name claim.
 	AlwaysFetchUserinfo bool
@@ -226,10 +248,21 @@ func configError(format string, args ...any) error {
 // resolve validates cfg and applies defaults.
 func resolve(cfg Config) (*settings, error) {
 	s := &settings{Config: cfg}
-	if strings.TrimSpace(cfg.Issuer) == "" {
+	switch {
+	case cfg.Profiles != nil && strings.TrimSpace(cfg.Issuer) != "":
+		return nil, configError("set Issuer (one provider) or Profiles (many), not both")
+	case cfg.Profiles != nil:
+		if len(cfg.SecretKeys) == 0 {
+			return nil, configError("Profiles needs SecretKeys to seal the profiles' client secrets")
+		}
+		for i, k := range cfg.SecretKeys {
+			if len(k) < 32 {
+				return nil, configError("SecretKeys[%d] is shorter than 32 bytes", i)
+			}
+		}
+	case strings.TrimSpace(cfg.Issuer) == "":
 		return nil, configError("Issuer is required")
-	}
-	if cfg.ClientID == "" {
+	case cfg.ClientID == "":
 		return nil, configError("ClientID is required")
 	}
 	u, err := safehttp.CheckURL(cfg.RedirectURL)
@@ -271,11 +304,7 @@ func resolve(cfg Config) (*settings, error) {
 		}
 	}
 
-	if len(s.Scopes) == 0 {
-		s.Scopes = []string{"openid", "profile", "email"}
-	} else if !slices.Contains(s.Scopes, "openid") {
-		s.Scopes = append([]string{"openid"}, s.Scopes...)
-	}
+	s.Scopes = withOpenID(s.Scopes)
 	if s.SessionLifetime <= 0 {
 		s.SessionLifetime = DefaultSessionLifetime
 	}
@@ -327,48 +356,104 @@ func resolve(cfg Config) (*settings, error) {
 		}
 	}
 
-	switch s.AuthMethod {
-	case AuthAuto:
-	case AuthClientSecretBasic, AuthClientSecretPost:
-		if s.ClientSecret == "" {
-			return nil, configError("AuthMethod %s needs a ClientSecret", s.AuthMethod)
-		}
-	case AuthPrivateKeyJWT:
-		if s.PrivateKey == nil {
-			return nil, configError("AuthMethod private_key_jwt needs a PrivateKey")
-		}
-	case AuthNone:
-		if s.ClientSecret != "" || s.PrivateKey != nil {
-			return nil, configError("AuthMethod none is for public clients: remove the ClientSecret and PrivateKey")
-		}
-	default:
-		return nil, configError("unknown AuthMethod %q", s.AuthMethod)
+	if err := s.Policy.Validate(); err != nil {
+		return nil, configError("Policy: %v", err)
 	}
-	if s.PrivateKey != nil {
-		pub, ok := s.PrivateKey.Public().(*rsa.PublicKey)
-		if !ok {
-			return nil, configError("PrivateKey must be an RSA key (private_key_jwt uses RS256)")
-		}
-		if pub.N.BitLen() < 2048 {
-			return nil, configError("PrivateKey is %d bits; RS256 needs at least 2048", pub.N.BitLen())
-		}
-		if s.Certificate != nil {
-			if cp, ok := s.Certificate.PublicKey.(*rsa.PublicKey); !ok || !cp.Equal(pub) {
-				return nil, configError("Certificate does not hold PrivateKey's public key")
-			}
+	if s.Policy.Mode == provisioning.ModeMatchOnly && s.Directory == nil {
+		return nil, configError("Policy.Mode match-only needs a Directory of existing users")
+	}
+	if cfg.Profiles == nil {
+		cc := s.connConfig()
+		if err := cc.check(); err != nil {
+			return nil, err
 		}
 	}
 	return s, nil
 }
 
+// withOpenID applies the scope defaults: openid profile email when none
+// are given, and openid always.
+func withOpenID(scopes []string) []string {
+	if len(scopes) == 0 {
+		return []string{"openid", "profile", "email"}
+	}
+	if !slices.Contains(scopes, "openid") {
+		return append([]string{"openid"}, scopes...)
+	}
+	return scopes
+}
+
+// connConfig is what one connection to a provider needs: the Config's
+// fields for a single provider, or a profile's.
+type connConfig struct {
+	profile      string // "" for the Config's single provider
+	issuer       string
+	clientID     string
+	secret       Secret
+	authMethod   AuthMethod
+	privateKey   crypto.Signer
+	keyID        string
+	cert         *x509.Certificate
+	assertionAud AssertionAudience
+	scopes       []string
+	endpoints    Endpoints
+	mapping      claims.Mapping
+	policy       provisioning.Policy
+}
+
+// connConfig returns the Config's single provider.
+func (s *settings) connConfig() *connConfig {
+	return &connConfig{
+		issuer: s.Issuer, clientID: s.ClientID, secret: s.ClientSecret, authMethod: s.AuthMethod,
+		privateKey: s.PrivateKey, keyID: s.KeyID, cert: s.Certificate, assertionAud: s.AssertionAudience,
+		scopes: s.Scopes, endpoints: s.Endpoints, mapping: s.Claims, policy: s.Policy,
+	}
+}
+
+// check validates the client authentication of a connection.
+func (cc *connConfig) check() error {
+	switch cc.authMethod {
+	case AuthAuto:
+	case AuthClientSecretBasic, AuthClientSecretPost:
+		if cc.secret == "" {
+			return configError("AuthMethod %s needs a client secret", cc.authMethod)
+		}
+	case AuthPrivateKeyJWT:
+		if cc.privateKey == nil {
+			return configError("AuthMethod private_key_jwt needs a private key")
+		}
+	case AuthNone:
+		if cc.secret != "" || cc.privateKey != nil {
+			return configError("AuthMethod none is for public clients: remove the client secret and private key")
+		}
+	default:
+		return configError("unknown AuthMethod %q", cc.authMethod)
+	}
+	if cc.privateKey != nil {
+		pub, ok := cc.privateKey.Public().(*rsa.PublicKey)
+		if !ok {
+			return configError("the private key must be an RSA key (private_key_jwt uses RS256)")
+		}
+		if pub.N.BitLen() < 2048 {
+			return configError("the private key is %d bits; RS256 needs at least 2048", pub.N.BitLen())
+		}
+		if cc.cert != nil {
+			if cp, ok := cc.cert.PublicKey.(*rsa.PublicKey); !ok || !cp.Equal(pub) {
+				return configError("Certificate does not hold the private key's public key")
+			}
+		}
+	}
+	return nil
+}
+
 // chooseAuthMethod applies AuthAuto's rule against what the provider lists.
-func (s *settings) chooseAuthMethod(supported []string) AuthMethod {
+func (cc *connConfig) chooseAuthMethod(supported []string) AuthMethod {
 	switch {
-	case s.AuthMethod != AuthAuto:
-		return s.AuthMethod
-	case s.PrivateKey != nil:
+	case cc.authMethod != AuthAuto:
+		return cc.authMethod
+	case cc.privateKey != nil:
 		return AuthPrivateKeyJWT
-	case s.ClientSecret == "":
+	case cc.secret == "":
 		return AuthNone
 	case len(supported) == 0 || slices.Contains(supported, string(AuthClientSecretPost)):
 		return AuthClientSecretPost

@@ -63,6 +63,22 @@ const (
 	CodeProviderTimeout Code = "provider_timeout"
 	// The Config passed to New is wrong.
 	CodeConfigInvalid Code = "config_invalid"
+	// No SSO profile has this ID (or none matches the email's domain).
+	CodeProfileNotFound Code = "profile_not_found"
+	// The SSO profile is disabled: it refuses new sign-ins, in-flight
+	// callbacks included.
+	CodeProfileDisabled Code = "profile_disabled"
+	// A profile given to Client.Profiles is invalid: the detail says which
+	// field, or why its issuer's discovery failed.
+	CodeProfileInvalid Code = "profile_invalid"
+	// The email's domain is not one the policy allows.
+	CodeDomainNotAllowed Code = "domain_not_allowed"
+	// Match-only provisioning found no existing user.
+	CodeProvisioningDisabled Code = "provisioning_disabled"
+	// Linking an identity that is linked to another user already.
+	CodeAlreadyLinked Code = "already_linked"
+	// Unlinking the user's last way to sign in.
+	CodeLastSignInMethod Code = "last_sign_in_method"
 )
 
 // codeInfo is a code's status and the message a person sees.
@@ -70,27 +86,34 @@ var codeInfo = map[Code]struct {
 	status  int
 	message string
 }{
-	CodeStateInvalid:        {http.StatusBadRequest, "This sign-in response does not match a sign-in started in this browser. Start the sign-in again from the application, in the same browser, with cookies enabled."},
-	CodeAttemptExpired:      {http.StatusBadRequest, "This sign-in took longer than 10 minutes. Start the sign-in again."},
-	CodeAttemptReplayed:     {http.StatusBadRequest, "This sign-in was already completed once. Start the sign-in again."},
-	CodeInvalidRequest:      {http.StatusBadRequest, "The sign-in response is incomplete. Start the sign-in again."},
-	CodeIssuerMismatch:      {http.StatusBadRequest, "The sign-in response did not come from the configured identity provider. Start the sign-in again; if it persists, an administrator should check the issuer configured for this provider."},
-	CodeNonceMismatch:       {http.StatusBadRequest, "The identity provider's answer does not belong to this sign-in. Start the sign-in again."},
-	CodeIDTokenInvalid:      {http.StatusBadRequest, "The identity provider's ID token could not be verified. Start the sign-in again; if it persists, an administrator should check the provider's signing keys and this application's client ID."},
-	CodeUserinfoInvalid:     {http.StatusBadRequest, "The identity provider's user information does not match the signed-in user."},
-	CodeClaimsInvalid:       {http.StatusBadRequest, "The identity provider did not say who you are (no subject). An administrator should check the claims it sends."},
-	CodeInvalidClient:       {http.StatusBadRequest, "The identity provider rejected this application's client ID or client secret. An administrator should re-enter both (this often follows a secret rotation) and check that the application is enabled at the provider."},
-	CodeInvalidGrant:        {http.StatusBadRequest, "The identity provider refused the sign-in code: each sign-in is single-use and valid for 10 minutes. Start the sign-in again; if it persists, an administrator should check that the redirect URI registered at the provider matches exactly."},
-	CodeAccessDenied:        {http.StatusForbidden, "The sign-in was cancelled or refused at the identity provider."},
-	CodeProviderError:       {http.StatusBadRequest, "The identity provider returned an error instead of signing you in."},
-	CodeEmailNotVerified:    {http.StatusForbidden, "Your identity provider says your email address is not verified. Verify it with your identity provider, then sign in again."},
-	CodeLoginRefused:        {http.StatusForbidden, "This application does not allow you to sign in."},
-	CodeLoginRequired:       {http.StatusUnauthorized, "You need to sign in."},
-	CodeOriginInvalid:       {http.StatusForbidden, "This request did not come from this application's own pages."},
-	CodeDiscoveryFailed:     {http.StatusBadGateway, "The identity provider's configuration (.well-known/openid-configuration) could not be loaded or is invalid. Check that the issuer URL is correct, publicly reachable and served over HTTPS."},
-	CodeProviderUnavailable: {http.StatusBadGateway, "The identity provider did not answer properly. Try again in a moment."},
-	CodeProviderTimeout:     {http.StatusGatewayTimeout, "The identity provider did not answer in time. Try again in a moment."},
-	CodeConfigInvalid:       {http.StatusInternalServerError, "The single sign-on configuration is invalid."},
+	CodeStateInvalid:         {http.StatusBadRequest, "This sign-in response does not match a sign-in started in this browser. Start the sign-in again from the application, in the same browser, with cookies enabled."},
+	CodeAttemptExpired:       {http.StatusBadRequest, "This sign-in took longer than 10 minutes. Start the sign-in again."},
+	CodeAttemptReplayed:      {http.StatusBadRequest, "This sign-in was already completed once. Start the sign-in again."},
+	CodeInvalidRequest:       {http.StatusBadRequest, "The sign-in response is incomplete. Start the sign-in again."},
+	CodeIssuerMismatch:       {http.StatusBadRequest, "The sign-in response did not come from the configured identity provider. Start the sign-in again; if it persists, an administrator should check the issuer configured for this provider."},
+	CodeNonceMismatch:        {http.StatusBadRequest, "The identity provider's answer does not belong to this sign-in. Start the sign-in again."},
+	CodeIDTokenInvalid:       {http.StatusBadRequest, "The identity provider's ID token could not be verified. Start the sign-in again; if it persists, an administrator should check the provider's signing keys and this application's client ID."},
+	CodeUserinfoInvalid:      {http.StatusBadRequest, "The identity provider's user information does not match the signed-in user."},
+	CodeClaimsInvalid:        {http.StatusBadRequest, "The identity provider did not say who you are (no subject). An administrator should check the claims it sends."},
+	CodeInvalidClient:        {http.StatusBadRequest, "The identity provider rejected this application's client ID or client secret. An administrator should re-enter both (this often follows a secret rotation) and check that the application is enabled at the provider."},
+	CodeInvalidGrant:         {http.StatusBadRequest, "The identity provider refused the sign-in code: each sign-in is single-use and valid for 10 minutes. Start the sign-in again; if it persists, an administrator should check that the redirect URI registered at the provider matches exactly."},
+	CodeAccessDenied:         {http.StatusForbidden, "The sign-in was cancelled or refused at the identity provider."},
+	CodeProviderError:        {http.StatusBadRequest, "The identity provider returned an error instead of signing you in."},
+	CodeEmailNotVerified:     {http.StatusForbidden, "Your identity provider says your email address is not verified. Verify it with your identity provider, then sign in again."},
+	CodeLoginRefused:         {http.StatusForbidden, "This application does not allow you to sign in."},
+	CodeLoginRequired:        {http.StatusUnauthorized, "You need to sign in."},
+	CodeOriginInvalid:        {http.StatusForbidden, "This request did not come from this application's own pages."},
+	CodeDiscoveryFailed:      {http.StatusBadGateway, "The identity provider's configuration (.well-known/openid-configuration) could not be loaded or is invalid. Check that the issuer URL is correct, publicly reachable and served over HTTPS."},
+	CodeProviderUnavailable:  {http.StatusBadGateway, "The identity provider did not answer properly. Try again in a moment."},
+	CodeProviderTimeout:      {http.StatusGatewayTimeout, "The identity provider did not answer in time. Try again in a moment."},
+	CodeConfigInvalid:        {http.StatusInternalServerError, "The single sign-on configuration is invalid."},
+	CodeProfileNotFound:      {http.StatusNotFound, "No single sign-on connection matches. Go back and pick another way to sign in, or ask an administrator to set one up for your organisation."},
+	CodeProfileDisabled:      {http.StatusForbidden, "This single sign-on connection is not operational: an administrator disabled it. Sign in another way, or ask an administrator."},
+	CodeProfileInvalid:       {http.StatusBadRequest, "The SSO profile is invalid."},
+	CodeDomainNotAllowed:     {http.StatusForbidden, "Single sign-on here is restricted to email addresses on the organisation's verified domains. Sign in with an address on one of them, or ask an administrator to add your domain."},
+	CodeProvisioningDisabled: {http.StatusForbidden, "Automatic member provisioning is disabled for this SSO profile, please ask an admin to invite you first."},
+	CodeAlreadyLinked:        {http.StatusConflict, "This account at the identity provider is already connected to another user."},
+	CodeLastSignInMethod:     {http.StatusConflict, "This is your last way to sign in; add another before removing it."},
 }
 
 // Error is every failure ssokit reports: a stable Code, the HTTP status it

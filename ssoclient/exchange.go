@@ -27,25 +27,25 @@ const assertionLifetime = 2 * time.Minute
 // §3): RS256, iss = sub = client_id, aud a single string, a unique jti,
 // iat and a short exp, kid, and x5t/x5t#S256 when a certificate is set.
 func (c *Client) clientAssertion(p *provider) (string, error) {
-	s := c.cfg
+	cc := p.conn
 	aud := p.endpoints.Token
-	if s.AssertionAudience == AudienceIssuer {
+	if cc.assertionAud == AudienceIssuer {
 		aud = p.issuer
 	}
-	now := s.Now()
+	now := c.cfg.Now()
 	h := map[string]any{"typ": "JWT"}
-	if s.KeyID != "" {
-		h["kid"] = s.KeyID
+	if cc.keyID != "" {
+		h["kid"] = cc.keyID
 	}
-	if s.Certificate != nil {
-		s1 := sha1.Sum(s.Certificate.Raw)
-		s256 := sha256.Sum256(s.Certificate.Raw)
+	if cc.cert != nil {
+		s1 := sha1.Sum(cc.cert.Raw)
+		s256 := sha256.Sum256(cc.cert.Raw)
 		h["x5t"] = base64.RawURLEncoding.EncodeToString(s1[:])
 		h["x5t#S256"] = base64.RawURLEncoding.EncodeToString(s256[:])
 	}
-	return jose.SignJSON(s.PrivateKey, "RS256", h, map[string]any{
-		"iss": s.ClientID,
-		"sub": s.ClientID,
+	return jose.SignJSON(cc.privateKey, "RS256", h, map[string]any{
+		"iss": cc.clientID,
+		"sub": cc.clientID,
 		"aud": aud,
 		"jti": randtoken.New(24),
 		"iat": now.Unix(),

@@ -202,11 +202,11 @@ func (c *Client) verifyIDToken(ctx context.Context, p *provider, raw, nonce stri
 		return nil, newError(CodeIssuerMismatch, fmt.Sprintf("iss %q is not the provider's %q", clip(cl.Iss), p.issuer), nil)
 	case cl.Sub == "" || len(cl.Sub) > 255:
 		return nil, newError(CodeIDTokenInvalid, "sub is missing or longer than 255 characters", nil)
-	case !slices.Contains(cl.Aud, s.ClientID):
+	case !slices.Contains(cl.Aud, p.conn.clientID):
 		return nil, newError(CodeIDTokenInvalid, "aud does not contain this client ID", nil)
 	case len(cl.Aud) > 1 && cl.Azp == "":
 		return nil, newError(CodeIDTokenInvalid, "several audiences and no azp", nil)
-	case cl.Azp != "" && cl.Azp != s.ClientID:
+	case cl.Azp != "" && cl.Azp != p.conn.clientID:
 		return nil, newError(CodeIDTokenInvalid, "azp is another client", nil)
 	case !cl.Exp.set:
 		return nil, newError(CodeIDTokenInvalid, "exp is missing", nil)
@@ -220,7 +220,7 @@ func (c *Client) verifyIDToken(ctx context.Context, p *provider, raw, nonce stri
 		return nil, newError(CodeIDTokenInvalid, "nbf is in the future", nil)
 	}
 	for _, a := range cl.Aud {
-		if a != s.ClientID && !slices.Contains(s.TrustedAudiences, a) {
+		if a != p.conn.clientID && !slices.Contains(s.TrustedAudiences, a) {
 			return nil, newError(CodeIDTokenInvalid, fmt.Sprintf("aud contains the untrusted audience %q", clip(a)), nil)
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"golang.org/x/oauth2"
 
@@ -17,12 +18,15 @@ import (
 // resolved once: endpoints (discovered, then overridden), the key set, the
 // client authentication, and the oauth2 configuration.
 type provider struct {
+	conn       *connConfig
 	issuer     string // the canonical issuer, or Entra's {tenantid} template
 	meta       *discovery.Metadata
 	endpoints  Endpoints
 	keys       *jwks.KeySet
 	authMethod AuthMethod
 	oauth      *oauth2.Config
+	// version is the UpdatedAt of the profile it was made from.
+	version time.Time
 	// issParam: the provider sends RFC 9207's iss in authorization
 	// responses, so one that lacks it is refused.
 	issParam bool
@@ -30,13 +34,13 @@ type provider struct {
 
 // newProvider discovers the provider and prepares it. Discovery may fail
 // only when Endpoints give the authorization, token and JWKS endpoints.
-func newProvider(ctx context.Context, s *settings, disc *discovery.Client) (*provider, error) {
-	issuer, err := discovery.NormalizeIssuer(s.Issuer)
+func newProvider(ctx context.Context, s *settings, disc *discovery.Client, cc *connConfig) (*provider, error) {
+	issuer, err := discovery.NormalizeIssuer(cc.issuer)
 	if err != nil {
 		return nil, configError("Issuer: %v", err)
 	}
-	p := &provider{issuer: issuer, endpoints: s.Endpoints}
-	explicit := s.Endpoints.Authorization != "" && s.Endpoints.Token != "" && s.Endpoints.JWKS != ""
+	p := &provider{conn: cc, issuer: issuer, endpoints: cc.endpoints}
+	explicit := cc.endpoints.Authorization != "" && cc.endpoints.Token != "" && cc.endpoints.JWKS != ""
 	meta, err := disc.Discover(ctx, issuer)
 	switch {
 	case err == nil:
@@ -76,13 +80,13 @@ func newProvider(ctx context.Context, s *settings, disc *discovery.Client) (*pro
 	if p.meta != nil {
 		supported = p.meta.TokenEndpointAuthMethodsSupported
 	}
-	p.authMethod = s.chooseAuthMethod(supported)
+	p.authMethod = cc.chooseAuthMethod(supported)
 	style := oauth2.AuthStyleInParams
 	if p.authMethod == AuthClientSecretBasic {
 		style = oauth2.AuthStyleInHeader
 	}
 	p.oauth = &oauth2.Config{
-		ClientID: s.ClientID,
+		ClientID: cc.clientID,
 		Endpoint: oauth2.Endpoint{
 			AuthURL:  p.endpoints.Authorization,
 			TokenURL: p.endpoints.Token,
@@ -92,10 +96,10 @@ func newProvider(ctx context.Context, s *settings, disc *discovery.Client) (*pro
 			AuthStyle: style,
 		},
 		RedirectURL: s.redirect,
-		Scopes:      s.Scopes,
+		Scopes:      withOpenID(cc.scopes),
 	}
 	if p.authMethod == AuthClientSecretBasic || p.authMethod == AuthClientSecretPost {
-		p.oauth.ClientSecret = string(s.ClientSecret)
+		p.oauth.ClientSecret = string(cc.secret)
 	}
 	return p, nil
 }

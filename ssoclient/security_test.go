@@ -14,9 +14,15 @@ import (
 // redirect to the callback, and returns that URL unvisited.
 func stopAtCallback(a *app) *url.URL {
 	a.t.Helper()
+	return stopAtCallbackFrom(a, "/auth/sso/login")
+}
+
+// stopAtCallbackFrom is stopAtCallback starting at another login URL.
+func stopAtCallbackFrom(a *app, login string) *url.URL {
+	a.t.Helper()
 	noFollow := *a.browser
 	noFollow.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	resp, err := noFollow.Get(a.srv.URL + "/auth/sso/login")
+	resp, err := noFollow.Get(a.srv.URL + login)
 	if err != nil {
 		a.t.Fatal(err)
 	}

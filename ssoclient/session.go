@@ -22,6 +22,8 @@ type Session struct {
 	// Profile is the SSO profile the person signed in through ("" for a
 	// Client with a single provider).
 	Profile string
+	// UserID is the application's user, when Config.Directory is set.
+	UserID string
 	// IDToken is the raw ID token, sent back to the provider as
 	// id_token_hint at logout.
 	IDToken   string
@@ -53,6 +55,12 @@ type SessionStore interface {
 	Load(ctx context.Context, id string) (*Session, error)
 	// Delete removes the session; deleting an unknown id is not an error.
 	Delete(ctx context.Context, id string) error
+	// CountProfile counts the unexpired sessions created through a
+	// profile.
+	CountProfile(ctx context.Context, profile string) (int, error)
+	// DeleteProfile removes every session created through a profile and
+	// returns how many were unexpired.
+	DeleteProfile(ctx context.Context, profile string) (int, error)
 }
 
 const sessionShards = 32
@@ -160,4 +168,41 @@ func (st *MemorySessionStore) Len() int {
 		sh.mu.RUnlock()
 	}
 	return n
+}
+
+// CountProfile implements SessionStore.
+func (st *MemorySessionStore) CountProfile(_ context.Context, profile string) (int, error) {
+	now := st.now()
+	n := 0
+	for i := range st.shards {
+		sh := &st.shards[i]
+		sh.mu.RLock()
+		for _, s := range sh.m {
+			if s.Profile == profile && now.Before(s.ExpiresAt) {
+				n++
+			}
+		}
+		sh.mu.RUnlock()
+	}
+	return n, nil
+}
+
+// DeleteProfile implements SessionStore.
+func (st *MemorySessionStore) DeleteProfile(_ context.Context, profile string) (int, error) {
+	now := st.now()
+	n := 0
+	for i := range st.shards {
+		sh := &st.shards[i]
+		sh.mu.Lock()
+		for id, s := range sh.m {
+			if s.Profile == profile {
+				if now.Before(s.ExpiresAt) {
+					n++
+				}
+				delete(sh.m, id)
+			}
+		}
+		sh.mu.Unlock()
+	}
+	return n, nil
 }

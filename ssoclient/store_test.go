@@ -206,3 +206,25 @@ func TestAlwaysFetchUserinfo(t *testing.T) {
 		}
 	}
 }
+
+func (l *leakyStore) CountProfile(_ context.Context, profile string) (int, error) {
+	n := 0
+	l.m.Range(func(_, v any) bool {
+		if v.(*ssoclient.Session).Profile == profile {
+			n++
+		}
+		return true
+	})
+	return n, nil
+}
+
+func (l *leakyStore) DeleteProfile(ctx context.Context, profile string) (int, error) {
+	n, _ := l.CountProfile(ctx, profile)
+	l.m.Range(func(k, v any) bool {
+		if v.(*ssoclient.Session).Profile == profile {
+			l.m.Delete(k)
+		}
+		return true
+	})
+	return n, nil
+}

@@ -60,7 +60,7 @@ func (c *Client) userinfo(ctx context.Context, p *provider, accessToken, sub str
 	}
 	if aud, ok := claims["aud"]; ok {
 		var a audience
-		if b, err := json.Marshal(aud); err != nil || a.UnmarshalJSON(b) != nil || !slices.Contains(a, c.cfg.ClientID) {
+		if b, err := json.Marshal(aud); err != nil || a.UnmarshalJSON(b) != nil || !slices.Contains(a, p.conn.clientID) {
 			return nil, newError(CodeUserinfoInvalid, "userinfo's aud is not this client", nil)
 		}
 	}

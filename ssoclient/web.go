@@ -130,9 +130,16 @@ func (c *Client) logout(w http.ResponseWriter, r *http.Request) {
 	}
 	c.session.clear(w)
 	target := c.cfg.postLogoutIn
-	if end := c.prov.endpoints.EndSession; end != "" {
+	var p *provider
+	if s != nil {
+		// A disabled or deleted profile signs out locally only.
+		p, _ = c.provider(r.Context(), s.Profile)
+	} else {
+		p = c.prov
+	}
+	if p != nil && p.endpoints.EndSession != "" {
 		params := url.Values{
-			"client_id":                {c.cfg.ClientID},
+			"client_id":                {p.conn.clientID},
 			"post_logout_redirect_uri": {c.cfg.postLogout},
 			// DESIGN.md's flow and OIDF's RP-initiated logout tests expect
 			// a state; it is random, so it tells the provider nothing.
@@ -141,7 +148,7 @@ func (c *Client) logout(w http.ResponseWriter, r *http.Request) {
 		if s != nil && s.IDToken != "" {
 			params.Set("id_token_hint", s.IDToken)
 		}
-		target = addQuery(end, params)
+		target = addQuery(p.endpoints.EndSession, params)
 	}
 	if s != nil {
 		c.log.LogAttrs(r.Context(), slog.LevelInfo, "sso: signed out", slog.Any("identity", s.Identity))

@@ -21,6 +21,10 @@
 //	SSO_KEY_ID              the key's kid
 //	SSO_ASSERTION_AUDIENCE  token_endpoint (default) or issuer: the assertion's aud
 //	SSO_SCOPES              scopes, space or comma separated (default "openid profile email")
+//	SSO_ALLOWED_DOMAINS     email domains allowed to sign in, comma separated (default: all)
+//	SSO_PROVISIONING        jit (default: create users on first sign-in) or match (only SSO_KNOWN_USERS)
+//	SSO_KNOWN_USERS         usernames or emails that exist before any sign-in, comma separated
+//	SSO_EMAIL_TRUST         claim (default: trust email_verified, refuse false), provider or never
 package main
 
 import (
@@ -44,6 +48,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/ssokit/ssokit/provisioning"
 	"github.com/ssokit/ssokit/ssoclient"
 	"github.com/ssokit/ssokit/ssoclient/ssotest"
 )
@@ -76,6 +81,9 @@ func run() error {
 		RedirectURL:  baseURL + "/auth/sso/callback",
 		Scopes:       strings.FieldsFunc(os.Getenv("SSO_SCOPES"), func(r rune) bool { return r == ' ' || r == ',' }),
 		Logger:       slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo})),
+	}
+	if err := policyFromEnv(&cfg); err != nil {
+		return err
 	}
 	switch os.Getenv("SSO_ASSERTION_AUDIENCE") {
 	case "", "token_endpoint":
@@ -224,3 +232,36 @@ var home = template.Must(template.New("home").Parse(`<!doctype html>
 <p><a href="/auth/sso/login">Sign in with SSO</a></p>
 {{end}}
 </body></html>`))
+
+// list splits a comma- or space-separated variable.
+func list(name string) []string {
+	return strings.FieldsFunc(os.Getenv(name), func(r rune) bool { return r == ' ' || r == ',' })
+}
+
+// policyFromEnv sets who may sign in: allowed domains, email trust, and
+// JIT or match-only provisioning against an in-memory directory holding
+// SSO_KNOWN_USERS.
+func policyFromEnv(cfg *ssoclient.Config) error {
+	cfg.Policy.AllowedDomains = list("SSO_ALLOWED_DOMAINS")
+	if err := cfg.Policy.EmailTrust.UnmarshalText([]byte(os.Getenv("SSO_EMAIL_TRUST"))); err != nil {
+		return fmt.Errorf("SSO_EMAIL_TRUST: %w", err)
+	}
+	if err := cfg.Policy.Mode.UnmarshalText([]byte(os.Getenv("SSO_PROVISIONING"))); err != nil {
+		return fmt.Errorf("SSO_PROVISIONING: %w", err)
+	}
+	dir := provisioning.NewMemoryDirectory()
+	for _, u := range list("SSO_KNOWN_USERS") {
+		user := provisioning.User{Username: u}
+		if strings.Contains(u, "@") {
+			user = provisioning.User{Email: u}
+		}
+		// A known user has no link yet: the first sign-in matches and
+		// links it. CreateUser needs a link, so known users are created
+		// through the directory's own seeding method.
+		if _, err := dir.AddUser(context.Background(), user); err != nil {
+			return fmt.Errorf("SSO_KNOWN_USERS %q: %w", u, err)
+		}
+	}
+	cfg.Directory = dir
+	return nil
+}
