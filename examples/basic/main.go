@@ -24,6 +24,7 @@
 //	SSO_ALLOWED_DOMAINS     email domains allowed to sign in, comma separated (default: all)
 //	SSO_PROVISIONING        jit (default: create users on first sign-in) or match (only SSO_KNOWN_USERS)
 //	SSO_KNOWN_USERS         usernames or emails that exist before any sign-in, comma separated
+//	                        (an entry with @ matches a verified email or an email-shaped username)
 //	SSO_EMAIL_TRUST         claim (default: trust email_verified, refuse false), provider or never
 package main
 
@@ -251,9 +252,11 @@ func policyFromEnv(cfg *ssoclient.Config) error {
 	}
 	dir := provisioning.NewMemoryDirectory()
 	for _, u := range list("SSO_KNOWN_USERS") {
+		// An entry with @ matches a verified email, or a username that is
+		// an email address (an Entra UPN in preferred_username).
 		user := provisioning.User{Username: u}
 		if strings.Contains(u, "@") {
-			user = provisioning.User{Email: u}
+			user.Email = u
 		}
 		// A known user has no link yet: the first sign-in matches and
 		// links it. CreateUser needs a link, so known users are created
