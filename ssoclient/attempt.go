@@ -28,6 +28,9 @@ type attempt struct {
 	ReturnTo string `json:"r"`
 	Profile  string `json:"p,omitempty"`
 	Created  int64  `json:"t"` // unix seconds
+	// LinkUser, set for account linking ({mount}/link), is the signed-in
+	// user the identity is to be linked to.
+	LinkUser string `json:"l,omitempty"`
 }
 
 func newAttempt(returnTo, profile string, now time.Time) *attempt {

@@ -139,6 +139,12 @@ func (c *Client) Handler() http.Handler {
 				return
 			}
 			c.login(w, r)
+		case "link":
+			if r.Method != http.MethodGet {
+				methodNotAllowed(w, "GET")
+				return
+			}
+			c.link(w, r)
 		case "callback":
 			if r.Method != http.MethodGet {
 				methodNotAllowed(w, "GET")
@@ -188,12 +194,35 @@ func (c *Client) login(w http.ResponseWriter, r *http.Request) {
 		c.pick(w, r, q)
 		return
 	}
+	c.start(w, r, q, profile, "")
+}
+
+// link starts linking another identity to the signed-in user: a sign-in at
+// the profile's provider whose callback links instead of signing in.
+func (c *Client) link(w http.ResponseWriter, r *http.Request) {
+	s := c.Session(r)
+	switch {
+	case c.provisioner == nil:
+		c.fail(w, r, newError(CodeConfigInvalid, "account linking needs Config.Directory", nil))
+		return
+	case s == nil || s.UserID == "":
+		c.fail(w, r, newError(CodeLoginRequired, "linking an account needs a signed-in user", nil))
+		return
+	}
+	q := r.URL.Query()
+	c.start(w, r, q, q.Get("profile"), s.UserID)
+}
+
+// start creates an attempt and sends the browser to the profile's
+// provider.
+func (c *Client) start(w http.ResponseWriter, r *http.Request, q url.Values, profile, linkUser string) {
 	p, err := c.provider(r.Context(), profile)
 	if err != nil {
 		c.fail(w, r, err)
 		return
 	}
 	a := newAttempt(returnTo(q.Get("return_to")), profile, c.cfg.Now())
+	a.LinkUser = linkUser
 	opts := []oauth2.AuthCodeOption{
 		oauth2.S256ChallengeOption(a.Verifier),
 		oauth2.SetAuthURLParam("nonce", a.Nonce),
@@ -220,6 +249,10 @@ func (c *Client) login(w http.ResponseWriter, r *http.Request) {
 func (c *Client) callback(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	id, sess, returnTo, err := c.complete(w, r)
+	if err == errLinked {
+		redirect(w, returnTo, http.StatusFound)
+		return
+	}
 	if err != nil {
 		c.fail(w, r, err)
 		return
@@ -327,6 +360,19 @@ func (c *Client) complete(w http.ResponseWriter, r *http.Request) (*Identity, *S
 	// 8. The policy and provisioning: who may come in, as which user.
 	if !pol.AllowsEmail(id.Email, id.EmailVerified) {
 		return nil, nil, "", newError(CodeDomainNotAllowed, "the email's domain is not allowed, or the email is missing or unverified", nil)
+	}
+	if a.LinkUser != "" {
+		// Account linking: the browser must still be the user's who
+		// started it; the identity joins that user, no session starts.
+		if s := c.Session(r); s == nil || s.UserID != a.LinkUser {
+			return nil, nil, "", newError(CodeLoginRequired, "the session that started the linking has ended", nil)
+		}
+		l, err := c.provisioner.Link(ctx, a.LinkUser, a.Profile, pol, id)
+		if err != nil {
+			return nil, nil, "", provisioningError(err)
+		}
+		c.log.LogAttrs(ctx, slog.LevelInfo, "sso: identity linked", slog.String("profile", l.Profile), slog.Any("identity", id))
+		return id, nil, returnTo(a.ReturnTo), errLinked
 	}
 	var userID string
 	if c.provisioner != nil {
@@ -442,4 +488,37 @@ func provisioningError(err error) *Error {
 		return e
 	}
 	return newError(CodeProviderUnavailable, "the user directory failed", err)
+}
+
+// errLinked ends a callback that linked an identity instead of signing in.
+var errLinked = errors.New("linked")
+
+// ConnectedAccounts lists the identities linked to a user, for a
+// "connected accounts" page: issuer, profile, email and when. It needs
+// Config.Directory.
+func (c *Client) ConnectedAccounts(ctx context.Context, userID string) ([]provisioning.Link, error) {
+	if c.provisioner == nil {
+		return nil, newError(CodeConfigInvalid, "connected accounts need Config.Directory", nil)
+	}
+	links, err := c.provisioner.Connected(ctx, userID)
+	if err != nil {
+		return nil, provisioningError(err)
+	}
+	return links, nil
+}
+
+// Unlink removes a user's link to an identity. It is refused with
+// last_sign_in_method when that would leave the user no way to sign in:
+// hasPassword tells whether the application has another (a password).
+func (c *Client) Unlink(ctx context.Context, userID, issuer, subject string, hasPassword bool) error {
+	if c.provisioner == nil {
+		return newError(CodeConfigInvalid, "unlinking needs Config.Directory", nil)
+	}
+	if err := c.provisioner.Unlink(ctx, userID, issuer, subject, hasPassword); err != nil {
+		if errors.Is(err, provisioning.ErrNotFound) {
+			return newError(CodeInvalidRequest, "the user has no such link", err)
+		}
+		return provisioningError(err)
+	}
+	return nil
 }

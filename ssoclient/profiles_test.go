@@ -19,6 +19,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/ssokit/ssokit/claims"
 	"github.com/ssokit/ssokit/provisioning"
 	"github.com/ssokit/ssokit/ssoclient"
 	"github.com/ssokit/ssokit/ssoclient/ssotest"
@@ -440,4 +441,86 @@ func must[T any](v T, err error) T {
 		panic(err)
 	}
 	return v
+}
+
+// sessionOf returns the session the browser holds.
+func (pa *profileApp) sessionOf(b *http.Client) *ssoclient.Session {
+	u, _ := url.Parse(pa.srv.URL)
+	req := httptest.NewRequest(http.MethodGet, "/", nil)
+	for _, ck := range b.Jar.Cookies(u) {
+		req.AddCookie(ck)
+	}
+	return pa.sso.Session(req)
+}
+
+func TestAccountLinking(t *testing.T) {
+	dir := provisioning.NewMemoryDirectory()
+	pa := newProfileApp(t, func(c *ssoclient.Config) { c.Directory = dir })
+	acme := pa.addProvider("acme", "alice", ssoclient.Profile{})
+	globex := pa.addProvider("globex", "bob", ssoclient.Profile{})
+	ctx := context.Background()
+
+	// Not signed in: no linking.
+	pa.wantRefused(pa.get(pa.browser, "/auth/sso/link?profile=globex"), ssoclient.CodeLoginRequired, 401)
+
+	// Alice signs in through acme (her user is created), then links her
+	// globex identity (bob there).
+	if r := pa.signInWith("profile=acme"); r.status != 200 {
+		t.Fatalf("sign-in: %d %s", r.status, clipBody(r.body))
+	}
+	user := pa.sessionOf(pa.browser).UserID
+	if r := pa.get(pa.browser, "/auth/sso/link?profile=globex&return_to=/settings"); r.status != 200 || r.url.Path != "/settings" {
+		t.Fatalf("link: %d at %s %s", r.status, r.url, clipBody(r.body))
+	}
+	if s := pa.sessionOf(pa.browser); s == nil || s.UserID != user || s.Profile != "acme" {
+		t.Fatalf("linking changed the session: %+v", s)
+	}
+	links, err := pa.sso.ConnectedAccounts(ctx, user)
+	if err != nil || len(links) != 2 || links[1].Issuer != globex.Issuer() || links[1].Profile != "globex" || links[1].LinkedAt.IsZero() {
+		t.Fatalf("connected accounts = %+v, %v", links, err)
+	}
+	// Signing in through globex now is the same user.
+	other := newBrowser(t, pa.idp)
+	if r := pa.get(other, "/auth/sso/login?profile=globex"); r.status != 200 {
+		t.Fatalf("globex sign-in: %d", r.status)
+	}
+	if s := pa.sessionOf(other); s == nil || s.UserID != user {
+		t.Fatalf("globex sign-in is user %+v; want %s", s, user)
+	}
+
+	// Another user cannot take an identity that is linked already.
+	// (dave's email is unverified: this profile leaves email to the app.)
+	pa.addProvider("initech", "dave", ssoclient.Profile{Policy: provisioning.Policy{EmailTrust: claims.TrustNever}})
+	pa.browser = newBrowser(t, pa.idp)
+	if r := pa.signInWith("profile=initech"); r.status != 200 {
+		t.Fatalf("initech sign-in: %d %s", r.status, clipBody(r.body))
+	}
+	pa.wantRefusedKeepingSession(pa.get(pa.browser, "/auth/sso/link?profile=acme"), ssoclient.CodeAlreadyLinked, 409)
+
+	// Unlink: not the last way in; then the last one needs a password.
+	if err := pa.sso.Unlink(ctx, user, globex.Issuer(), "bob", false); err != nil {
+		t.Fatalf("unlink one of two: %v", err)
+	}
+	if err := pa.sso.Unlink(ctx, user, acme.Issuer(), "alice", false); !errors.Is(err, &ssoclient.Error{Code: ssoclient.CodeLastSignInMethod}) {
+		t.Fatalf("unlink the last without a password: %v", err)
+	}
+	if err := pa.sso.Unlink(ctx, user, acme.Issuer(), "alice", true); err != nil {
+		t.Fatalf("unlink the last with a password: %v", err)
+	}
+	if err := pa.sso.Unlink(ctx, user, acme.Issuer(), "alice", true); !errors.Is(err, &ssoclient.Error{Code: ssoclient.CodeInvalidRequest}) {
+		t.Fatalf("unlink what is not linked: %v", err)
+	}
+}
+
+// wantRefusedKeepingSession checks a refusal that must leave the browser's
+// session as it was (a refused account link).
+func (pa *profileApp) wantRefusedKeepingSession(r result, code ssoclient.Code, status int) {
+	pa.t.Helper()
+	before := pa.sessionOf(pa.browser)
+	if r.status != status || !strings.Contains(r.body, string(code)) {
+		pa.t.Fatalf("got %d with %q; want %d naming %s", r.status, clipBody(r.body), status, code)
+	}
+	if after := pa.sessionOf(pa.browser); before == nil || after == nil || after.ID != before.ID {
+		pa.t.Fatalf("the session changed: %+v → %+v", before, after)
+	}
 }
