@@ -482,6 +482,8 @@ func provisioningError(err error) *Error {
 		return newError(CodeLastSignInMethod, "", err)
 	case errors.Is(err, claims.ErrEmailNotVerified):
 		return newError(CodeEmailNotVerified, "", err)
+	case errors.Is(err, provisioning.ErrIdentityMismatch), errors.Is(err, provisioning.ErrConflict):
+		return newError(CodeAccountConflict, "", err)
 	}
 	var e *Error
 	if errors.As(err, &e) {

@@ -79,6 +79,10 @@ const (
 	CodeAlreadyLinked Code = "already_linked"
 	// Unlinking the user's last way to sign in.
 	CodeLastSignInMethod Code = "last_sign_in_method"
+	// The identity matches an existing account that is linked to another
+	// identity at the same provider (a recycled mailbox, say), or matches
+	// two accounts: no automatic link is made.
+	CodeAccountConflict Code = "account_conflict"
 )
 
 // codeInfo is a code's status and the message a person sees.
@@ -114,6 +118,7 @@ var codeInfo = map[Code]struct {
 	CodeProvisioningDisabled: {http.StatusForbidden, "Automatic member provisioning is disabled for this SSO profile, please ask an admin to invite you first."},
 	CodeAlreadyLinked:        {http.StatusConflict, "This account at the identity provider is already connected to another user."},
 	CodeLastSignInMethod:     {http.StatusConflict, "This is your last way to sign in; add another before removing it."},
+	CodeAccountConflict:      {http.StatusConflict, "Your sign-in matches an account that is already connected to another identity at this provider. Sign in as you did before and connect this one from your account settings, or ask an administrator."},
 }
 
 // Error is every failure ssokit reports: a stable Code, the HTTP status it
