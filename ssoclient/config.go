@@ -356,6 +356,7 @@ func resolve(cfg Config) (*settings, error) {
 		}
 	}
 
+	s.Policy.AllowedDomains = lowerASCII(s.Policy.AllowedDomains)
 	if err := s.Policy.Validate(); err != nil {
 		return nil, configError("Policy: %v", err)
 	}

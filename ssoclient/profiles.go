@@ -224,6 +224,7 @@ func (m *ProfileManager) put(ctx context.Context, p Profile, old *StoredProfile)
 	if strings.TrimSpace(p.DisplayName) == "" {
 		p.DisplayName = p.ID
 	}
+	p.Policy.AllowedDomains = lowerASCII(p.Policy.AllowedDomains)
 	if err := p.Policy.Validate(); err != nil {
 		return nil, profileError("Policy: %v", err)
 	}
@@ -442,6 +443,22 @@ func (c *Client) RedirectURIs(hosts ...string) []string {
 			scheme = "http"
 		}
 		out = append(out, scheme+"://"+h+u.EscapedPath())
+	}
+	return out
+}
+
+// lowerASCII lower-cases the ASCII letters of domains an admin typed
+// ("Acme.com"), leaving anything else for Policy.Validate to judge.
+func lowerASCII(in []string) []string {
+	out := make([]string, len(in))
+	for i, d := range in {
+		b := []byte(strings.TrimSpace(d))
+		for j, c := range b {
+			if 'A' <= c && c <= 'Z' {
+				b[j] = c + 'a' - 'A'
+			}
+		}
+		out[i] = string(b)
 	}
 	return out
 }
