@@ -233,12 +233,13 @@ const (
 // settings is a Config with its defaults applied and its derived values.
 type settings struct {
 	Config
-	redirect     string // RedirectURL
-	mount        string // path prefix of the handler: RedirectURL's path minus its last segment
-	secure       bool   // RedirectURL is https: cookies are Secure and __Host-
-	origin       string // scheme://host of RedirectURL
-	postLogout   string // absolute PostLogoutRedirectURL
-	postLogoutIn string // local path for redirecting without a provider
+	redirect     string       // RedirectURL
+	mount        string       // path prefix of the handler: RedirectURL's path minus its last segment
+	secure       bool         // RedirectURL is https: cookies are Secure and __Host-
+	origin       string       // scheme://host of RedirectURL
+	postLogout   string       // absolute PostLogoutRedirectURL
+	postLogoutIn string       // local path for redirecting without a provider
+	tokenClient  *http.Client // HTTPClient, checking token responses strictly
 }
 
 func configError(format string, args ...any) error {
@@ -345,6 +346,7 @@ func resolve(cfg Config) (*settings, error) {
 		}
 		s.HTTPClient = c
 	}
+	s.tokenClient = tokenHTTPClient(s.HTTPClient)
 	for i, k := range s.CookieKeys {
 		if len(k) < 32 {
 			return nil, configError("CookieKeys[%d] is shorter than 32 bytes", i)

@@ -1,13 +1,17 @@
 package ssoclient
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"strings"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -70,7 +74,7 @@ func (c *Client) exchange(ctx context.Context, p *provider, code, verifier strin
 	ctx, cancel := c.cfg.timeout(ctx)
 	defer cancel()
 	// The one place the oauth2 context key is set: our own call.
-	ctx = context.WithValue(ctx, oauth2.HTTPClient, c.cfg.HTTPClient)
+	ctx = context.WithValue(ctx, oauth2.HTTPClient, c.cfg.tokenClient)
 	tok, err := p.oauth.Exchange(ctx, code, opts...)
 	if err != nil {
 		return nil, tokenError(err)
@@ -112,4 +116,81 @@ func tokenError(err error) *Error {
 	// Transport and parse errors carry no body: x/oauth2 only quotes one
 	// in RetrieveError, handled above.
 	return newError(CodeProviderUnavailable, "the token endpoint failed", err)
+}
+
+// maxTokenResponseBytes bounds a token response.
+const maxTokenResponseBytes = 1 << 20
+
+// tokenResponseCheck reads the token endpoint's successful answer before
+// x/oauth2 does, and refuses what x/oauth2 would read leniently: anything
+// but a strict JSON object (OIDC Core §3.1.3.3: no form encoding, no
+// duplicate members, UTF-8, numbers in range), members named like the
+// protocol's in another letter case (encoding/json would take
+// "ACCESS_TOKEN" for access_token), and an access_token that is not a
+// non-empty string. A refusal is a transport error: the provider failed.
+type tokenResponseCheck struct{ next http.RoundTripper }
+
+func (t tokenResponseCheck) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.next.RoundTrip(req)
+	if err != nil || resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return resp, err
+	}
+	body, err := safehttp.ReadAll(resp.Body, maxTokenResponseBytes)
+	resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	if err := checkTokenJSON(body); err != nil {
+		return nil, fmt.Errorf("the token response is refused: %w", err)
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	resp.ContentLength = int64(len(body))
+	return resp, nil
+}
+
+// tokenMembers are the token response members OIDC and OAuth define.
+var tokenMembers = []string{"access_token", "token_type", "id_token", "expires_in", "refresh_token", "scope"}
+
+func checkTokenJSON(body []byte) error {
+	var m map[string]any
+	if err := json.Unmarshal(body, &m); err != nil || m == nil {
+		return errors.New("not a JSON object")
+	}
+	err := strictObject(body, func(name string, _ json.RawMessage) error {
+		for _, want := range tokenMembers {
+			if name != want && strings.EqualFold(name, want) {
+				return fmt.Errorf("member %q is %s in another case", clip(name), want)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if at, ok := m["access_token"].(string); !ok || at == "" {
+		return errors.New("no access_token string")
+	}
+	if tt, ok := m["token_type"]; ok {
+		if _, ok := tt.(string); !ok {
+			return errors.New("token_type is not a string")
+		}
+	}
+	if id, ok := m["id_token"]; ok {
+		if _, ok := id.(string); !ok {
+			return errors.New("id_token is not a string")
+		}
+	}
+	return nil
+}
+
+// tokenHTTPClient is client with tokenResponseCheck in front of its
+// transport.
+func tokenHTTPClient(client *http.Client) *http.Client {
+	c := *client
+	next := c.Transport
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	c.Transport = tokenResponseCheck{next: next}
+	return &c
 }
