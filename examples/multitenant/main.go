@@ -570,7 +570,13 @@ func (a *app) apiError(w http.ResponseWriter, r *http.Request, err error) {
 	case ssoclient.CodeDiscoveryFailed, ssoclient.CodeIssuerMismatch, ssoclient.CodeProviderTimeout:
 		status = http.StatusUnprocessableEntity
 	}
-	writeJSON(w, status, map[string]string{"error": string(e.Code), "error_description": e.Message, "detail": e.Detail})
+	detail := e.Detail
+	if cause := e.Unwrap(); detail == "" && cause != nil {
+		// Create and Update leave discovery's reason (the URL fetched
+		// and what went wrong) in the cause, not in Detail.
+		detail = cause.Error()
+	}
+	writeJSON(w, status, map[string]string{"error": string(e.Code), "error_description": e.Message, "detail": detail})
 }
 
 func (a *app) readProfile(w http.ResponseWriter, r *http.Request) (ssoclient.Profile, bool) {
