@@ -461,13 +461,11 @@ func (a *app) sameOrigin(h http.Handler) http.Handler {
 // ---- pages for people
 
 type homeData struct {
-	Identity  *ssoclient.Identity
-	Session   *ssoclient.Session
-	Links     []linkView
-	Connect   []*ssoclient.Profile
-	Orgs      []string
-	Error     string
-	Providers map[string]string
+	Identity *ssoclient.Identity
+	Session  *ssoclient.Session
+	Links    []linkView
+	Connect  []*ssoclient.Profile // enabled profiles not linked yet
+	Orgs     []string
 }
 
 type linkView struct {
@@ -783,13 +781,14 @@ async function call(method, path) {
 async function show(path) { const [, j] = await call('GET', path); out.textContent = JSON.stringify(j, null, 2); }
 async function toggle(box) {
   const [r, j] = await call('POST', '/admin/api/profiles/' + box.dataset.id + (box.checked ? '/enable' : '/disable'));
-  if (!r.ok) { out.textContent = JSON.stringify(j, null, 2); }
+  if (!r.ok) { out.textContent = JSON.stringify(j, null, 2); return; }
   location.reload();
 }
 async function del(id) {
   const [, s] = await call('GET', '/admin/api/profiles/' + id + '/sessions');
   if (!confirm('Delete ' + id + '? This signs out ' + s.sessions + ' active session(s) and cannot be undone.')) return;
-  const [, j] = await call('DELETE', '/admin/api/profiles/' + id);
+  const [r, j] = await call('DELETE', '/admin/api/profiles/' + id);
+  if (!r.ok) { out.textContent = JSON.stringify(j, null, 2); return; }
   alert('Deleted; ' + j.sessions_revoked + ' session(s) revoked.');
   location.reload();
 }
