@@ -30,8 +30,8 @@ import (
 // not one timing from another. The timeout leaves the calls that must
 // succeed room on a machine short of CPU, under -race.
 const (
-	faultTimeout = time.Second
-	waitBound    = 10 * time.Second
+	faultTimeout = 2 * time.Second
+	waitBound    = 15 * time.Second
 )
 
 // A fault is one way the provider fails.

@@ -112,17 +112,20 @@ func fill(dst *string, v string) {
 
 // discoveryError classifies a discovery failure.
 func discoveryError(err error) *Error {
+	// The discovery package's errors say what to do ("enter … as the
+	// issuer"); they go into Detail, which an admin console shows.
+	why := ": " + err.Error()
 	switch {
 	case errors.Is(err, discovery.ErrIssuerMismatch):
-		return newError(CodeIssuerMismatch, "the discovery document names another issuer", err)
+		return newError(CodeIssuerMismatch, "the discovery document names another issuer"+why, err)
 	case errors.Is(err, discovery.ErrInvalidIssuer):
-		return newError(CodeConfigInvalid, "the issuer is not a valid URL or domain", err)
+		return newError(CodeConfigInvalid, "the issuer is not a valid URL or domain"+why, err)
 	case errors.Is(err, safehttp.ErrPrivateAddress):
-		return newError(CodeConfigInvalid, "the issuer is on a private or loopback address, which BlockPrivateAddresses refuses; add its host or network to AllowPrivate if it is an internal provider", err)
+		return newError(CodeConfigInvalid, "the issuer is on a private or loopback address, which BlockPrivateAddresses refuses; add its host or network to AllowPrivate if it is an internal provider"+why, err)
 	case safehttp.IsTimeout(err):
-		return newError(CodeProviderTimeout, "discovery timed out", err)
+		return newError(CodeProviderTimeout, "discovery timed out"+why, err)
 	}
-	return newError(CodeDiscoveryFailed, "", err)
+	return newError(CodeDiscoveryFailed, "discovery failed"+why, err)
 }
 
 // matchesIssuer checks a token's or response's iss against the provider's.
