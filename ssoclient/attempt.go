@@ -31,6 +31,10 @@ type attempt struct {
 	// LinkUser, set for account linking ({mount}/link), is the signed-in
 	// user the identity is to be linked to.
 	LinkUser string `json:"l,omitempty"`
+	// App and AppReturn, set for a broker sign-in, are the relying app and
+	// its registered return URL the ticket goes to.
+	App       string `json:"a,omitempty"`
+	AppReturn string `json:"ar,omitempty"`
 }
 
 func newAttempt(returnTo, profile string, now time.Time) *attempt {

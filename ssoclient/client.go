@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -34,6 +35,7 @@ type Client struct {
 	sessions    SessionStore
 	replay      ReplayCache
 	session     sessionCookie
+	broker      *broker // Config.Broker, or nil
 }
 
 // New checks cfg, discovers the provider and returns a Client. It fails
@@ -87,6 +89,11 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	if s.Directory != nil {
 		c.provisioner = &provisioning.Provisioner{Directory: s.Directory, Now: s.Now}
 	}
+	if s.Broker != nil {
+		if c.broker, err = newBroker(s.Broker, s); err != nil {
+			return nil, err
+		}
+	}
 	return c, nil
 }
 
@@ -127,6 +134,12 @@ func (c *Client) AuthMethod() AuthMethod {
 //	POST {mount}/logout                                       sign out
 //	GET  {mount}/logout                                       a page with a sign-out button
 //
+// A broker (Config.Broker) serves besides:
+//
+//	GET  {mount}/login?app=ID&return_to=URL[&profile=|&email=]  a sign-in for a relying app
+//	POST {mount}/ticket                                         an app redeems a ticket
+//	GET  {mount}/jwks                                           the key of signed identities
+//
 // Mount it with its prefix, as mux.Handle("/auth/sso/", sso.Handler()); it
 // also works behind http.StripPrefix.
 func (c *Client) Handler() http.Handler {
@@ -160,6 +173,22 @@ func (c *Client) Handler() http.Handler {
 			default:
 				methodNotAllowed(w, "GET, POST")
 			}
+		case "ticket":
+			if c.broker == nil {
+				http.NotFound(w, r)
+				return
+			}
+			c.redeem(w, r)
+		case "jwks":
+			if c.broker == nil {
+				http.NotFound(w, r)
+				return
+			}
+			if r.Method != http.MethodGet && r.Method != http.MethodHead {
+				methodNotAllowed(w, "GET, HEAD")
+				return
+			}
+			c.serveJWKS(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -189,12 +218,16 @@ func (c *Client) login(w http.ResponseWriter, r *http.Request) {
 			q = r.Form
 		}
 	}
+	if c.broker != nil && q.Has("app") {
+		c.brokerLogin(w, r, q)
+		return
+	}
 	profile := q.Get("profile")
 	if c.profiles != nil && profile == "" {
 		c.pick(w, r, q)
 		return
 	}
-	c.start(w, r, q, profile, "")
+	c.start(w, r, q, profile, "", brokerTarget{})
 }
 
 // link starts linking another identity to the signed-in user: a sign-in at
@@ -210,12 +243,12 @@ func (c *Client) link(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	c.start(w, r, q, q.Get("profile"), s.UserID)
+	c.start(w, r, q, q.Get("profile"), s.UserID, brokerTarget{})
 }
 
 // start creates an attempt and sends the browser to the profile's
-// provider.
-func (c *Client) start(w http.ResponseWriter, r *http.Request, q url.Values, profile, linkUser string) {
+// provider. bt is the relying app of a broker sign-in, checked already.
+func (c *Client) start(w http.ResponseWriter, r *http.Request, q url.Values, profile, linkUser string, bt brokerTarget) {
 	p, err := c.provider(r.Context(), profile)
 	if err != nil {
 		c.fail(w, r, err)
@@ -223,6 +256,7 @@ func (c *Client) start(w http.ResponseWriter, r *http.Request, q url.Values, pro
 	}
 	a := newAttempt(returnTo(q.Get("return_to")), profile, c.cfg.Now())
 	a.LinkUser = linkUser
+	a.App, a.AppReturn = bt.App, bt.ReturnURL
 	opts := []oauth2.AuthCodeOption{
 		oauth2.S256ChallengeOption(a.Verifier),
 		oauth2.SetAuthURLParam("nonce", a.Nonce),
@@ -240,7 +274,11 @@ func (c *Client) start(w http.ResponseWriter, r *http.Request, q url.Values, pro
 	}
 	c.attempts.set(w, r, a)
 	w.Header().Set("Cache-Control", "no-store")
-	c.log.LogAttrs(r.Context(), slog.LevelInfo, "sso: sign-in started", slog.String("issuer", p.issuer), slog.String("profile", profile))
+	attrs := []slog.Attr{slog.String("issuer", p.issuer), slog.String("profile", profile)}
+	if bt.App != "" {
+		attrs = append(attrs, slog.String("app", bt.App))
+	}
+	c.log.LogAttrs(r.Context(), slog.LevelInfo, "sso: sign-in started", attrs...)
 	redirect(w, p.oauth.AuthCodeURL(a.State, opts...), http.StatusFound)
 }
 
@@ -281,6 +319,15 @@ func (c *Client) complete(w http.ResponseWriter, r *http.Request) (*Identity, *S
 	p, err := c.provider(ctx, a.Profile)
 	if err != nil {
 		return nil, nil, "", err
+	}
+	// A broker sign-in's app and return URL must still be registered.
+	if a.App != "" {
+		if c.broker == nil || c.broker.apps[a.App] == nil {
+			return nil, nil, "", newError(CodeAppUnknown, fmt.Sprintf("app %q is no longer registered", clip(a.App)), nil)
+		}
+		if !slices.Contains(c.broker.apps[a.App].ReturnURLs, a.AppReturn) {
+			return nil, nil, "", newError(CodeReturnURLInvalid, fmt.Sprintf("app %q: the return URL is no longer registered", clip(a.App)), nil)
+		}
 	}
 	// 2. RFC 9207: the response names the provider it came from (mix-up).
 	if iss, ok := q["iss"]; ok {
@@ -383,7 +430,7 @@ func (c *Client) complete(w http.ResponseWriter, r *http.Request) (*Identity, *S
 		userID = res.User.ID
 	}
 	// 9. The application's say.
-	login := &Login{Identity: id, Profile: a.Profile, UserID: userID, ReturnTo: a.ReturnTo, IDToken: rawID}
+	login := &Login{Identity: id, Profile: a.Profile, UserID: userID, ReturnTo: a.ReturnTo, IDToken: rawID, App: a.App}
 	if c.cfg.OnLogin != nil {
 		tw := &trackingWriter{ResponseWriter: w}
 		if err := c.cfg.OnLogin(tw, r, login); err != nil {
@@ -407,6 +454,14 @@ func (c *Client) complete(w http.ResponseWriter, r *http.Request) (*Identity, *S
 	}
 	if old, err := r.Cookie(c.session.name); err == nil {
 		_ = c.sessions.Delete(ctx, old.Value)
+	}
+	// 11. A broker sign-in goes back to its app with a ticket.
+	if a.App != "" {
+		target, err := c.ticketFor(w, r, brokerTarget{App: a.App, ReturnURL: a.AppReturn}, sess, true)
+		if err != nil {
+			return nil, nil, "", err
+		}
+		return id, sess, target, nil
 	}
 	return id, sess, returnTo(login.ReturnTo), nil
 }

@@ -96,6 +96,11 @@ type Login struct {
 	ReturnTo string
 	// IDToken is the raw ID token.
 	IDToken string
+	// App is the relying app the sign-in is for, when the Client is a
+	// broker (Config.Broker) and the login named one; OnLogin may refuse
+	// a person per app. For a broker sign-in ReturnTo does not apply: the
+	// browser goes to the app's return URL with a ticket.
+	App string
 }
 
 // Config configures a Client. The zero value of every optional field means
@@ -190,6 +195,9 @@ type Config struct {
 	// takes over here: if OnLogin writes a response, ssokit starts no
 	// session and writes nothing more.
 	OnLogin func(w http.ResponseWriter, r *http.Request, login *Login) error
+	// Broker, when set, makes the Client an SSO broker for the relying
+	// apps it registers: see Broker.
+	Broker *Broker
 	// ErrorHandler writes the response for a failure; default an HTML page
 	// (JSON when the request asks for JSON) with the code and message.
 	ErrorHandler func(w http.ResponseWriter, r *http.Request, err *Error)

@@ -83,6 +83,19 @@ const (
 	// identity at the same provider (a recycled mailbox, say), or matches
 	// two accounts: no automatic link is made.
 	CodeAccountConflict Code = "account_conflict"
+	// A broker sign-in names a relying app that is not registered.
+	CodeAppUnknown Code = "app_unknown"
+	// A broker sign-in's return_to is not, character for character, one of
+	// the app's registered return URLs.
+	CodeReturnURLInvalid Code = "return_url_invalid"
+	// A ticket redemption failed: the ticket is unknown, already redeemed,
+	// expired, issued to another app or for another return URL. The
+	// caller is not told which; the broker's log is.
+	CodeTicketInvalid Code = "ticket_invalid"
+	// A relying app's credentials at the ticket endpoint are missing or
+	// wrong: an unknown app, a wrong secret, or an assertion that does not
+	// verify.
+	CodeAppAuthFailed Code = "app_auth_failed"
 )
 
 // codeInfo is a code's status and the message a person sees.
@@ -118,6 +131,10 @@ var codeInfo = map[Code]struct {
 	CodeProvisioningDisabled: {http.StatusForbidden, "Automatic member provisioning is disabled for this SSO profile, please ask an admin to invite you first."},
 	CodeAlreadyLinked:        {http.StatusConflict, "This account at the identity provider is already connected to another user."},
 	CodeLastSignInMethod:     {http.StatusConflict, "This is your last way to sign in; add another before removing it."},
+	CodeAppUnknown:           {http.StatusBadRequest, "The application that sent you here is not registered with this sign-in service. Go back and tell its administrator."},
+	CodeReturnURLInvalid:     {http.StatusBadRequest, "The application that sent you here asked to return to an address it has not registered. Go back and tell its administrator."},
+	CodeTicketInvalid:        {http.StatusBadRequest, "The ticket is invalid: unknown, already redeemed, expired, or issued to another application."},
+	CodeAppAuthFailed:        {http.StatusUnauthorized, "The application's credentials for redeeming tickets are missing or wrong."},
 	CodeAccountConflict:      {http.StatusConflict, "Your sign-in matches an account that is already connected to another identity at this provider. Sign in as you did before and connect this one from your account settings, or ask an administrator."},
 }
 

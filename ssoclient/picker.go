@@ -23,6 +23,7 @@ var pickerPage = template.Must(template.New("picker").Parse(`<!doctype html>
 {{end}}
 <form method="get" action="{{.Action}}">
 <label>Work email <input type="email" name="email" value="{{.Email}}" autocomplete="email" required></label>
+{{if .App}}<input type="hidden" name="app" value="{{.App}}">{{end}}
 {{if .ReturnTo}}<input type="hidden" name="return_to" value="{{.ReturnTo}}">{{end}}
 <button type="submit">Continue</button>
 </form>
@@ -40,6 +41,12 @@ func (c *Client) pick(w http.ResponseWriter, r *http.Request, q url.Values) {
 		return
 	}
 	ret := returnTo(q.Get("return_to"))
+	// A broker sign-in (checked by brokerLogin) carries its app and the
+	// app's absolute return URL through the picker unchanged.
+	app := ""
+	if c.broker != nil && q.Has("app") {
+		app, ret = q.Get("app"), q.Get("return_to")
+	}
 	email := strings.TrimSpace(q.Get("email"))
 	if email == "" {
 		email = strings.TrimSpace(q.Get("login_hint"))
@@ -61,6 +68,9 @@ func (c *Client) pick(w http.ResponseWriter, r *http.Request, q url.Values) {
 			continue
 		}
 		v := url.Values{"profile": {sp.ID}}
+		if app != "" {
+			v.Set("app", app)
+		}
 		if ret != "/" {
 			v.Set("return_to", ret)
 		}
@@ -91,7 +101,7 @@ func (c *Client) pick(w http.ResponseWriter, r *http.Request, q url.Values) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	_ = pickerPage.Execute(w, map[string]any{
-		"Options": opts, "Email": email, "ReturnTo": hidden,
+		"Options": opts, "Email": email, "ReturnTo": hidden, "App": app,
 		"Action": c.cfg.mount + "/login",
 	})
 }
