@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"html/template"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -130,7 +131,12 @@ func (c *Client) AuthMethod() AuthMethod {
 // RedirectURL's directory:
 //
 //	GET  {mount}/login[?return_to=/path&login_hint=&prompt=]  start a sign-in
+//	     with profiles: ?profile=ID, ?email= (home-realm discovery),
+//	     ?org= (one organisation's picker), or nothing (the picker)
 //	GET  {mount}/callback                                     the provider's redirect
+//	POST {mount}/link  (profile=ID[&return_to=])              link another identity to the
+//	                                                          signed-in user (same origin only)
+//	GET  {mount}/link?profile=ID                              a page with a button posting it
 //	POST {mount}/logout                                       sign out
 //	GET  {mount}/logout                                       a page with a sign-out button
 //
@@ -153,11 +159,14 @@ func (c *Client) Handler() http.Handler {
 			}
 			c.login(w, r)
 		case "link":
-			if r.Method != http.MethodGet {
-				methodNotAllowed(w, "GET")
-				return
+			switch r.Method {
+			case http.MethodPost:
+				c.link(w, r)
+			case http.MethodGet:
+				c.linkPage(w, r)
+			default:
+				methodNotAllowed(w, "GET, POST")
 			}
-			c.link(w, r)
 		case "callback":
 			if r.Method != http.MethodGet {
 				methodNotAllowed(w, "GET")
@@ -242,8 +251,45 @@ func (c *Client) link(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, newError(CodeLoginRequired, "linking an account needs a signed-in user", nil))
 		return
 	}
+	// A cross-site page must not start a linking in the user's name: with
+	// a login CSRF at the provider it would link the attacker's identity
+	// to the victim's account. POST from the application's own origin only.
+	if !c.sameOrigin(r) {
+		c.refuse(w, r, "sso: account linking refused", newError(CodeOriginInvalid, "account linking was posted from another origin", nil))
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		c.fail(w, r, newError(CodeInvalidRequest, "the form does not parse", nil))
+		return
+	}
+	c.start(w, r, r.PostForm, r.PostForm.Get("profile"), s.UserID, brokerTarget{})
+}
+
+var linkPage = template.Must(template.New("link").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Connect an account</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"></head>
+<body style="font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem">
+<h1>Connect an account</h1>
+<form method="post" action="{{.Action}}">
+{{range $k, $v := .Fields}}<input type="hidden" name="{{$k}}" value="{{$v}}">
+{{end}}<button type="submit">Continue to the identity provider</button>
+</form>
+</body></html>`))
+
+// linkPage serves a button that posts the linking, so a plain link to
+// {mount}/link?profile=ID works without making GET a way to start one.
+func (c *Client) linkPage(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	c.start(w, r, q, q.Get("profile"), s.UserID, brokerTarget{})
+	fields := map[string]string{}
+	for _, k := range []string{"profile", "return_to", "login_hint", "prompt"} {
+		if v := q.Get(k); v != "" && len(v) <= 512 {
+			fields[k] = v
+		}
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	_ = linkPage.Execute(w, map[string]any{"Action": c.cfg.mount + "/link", "Fields": fields})
 }
 
 // start creates an attempt and sends the browser to the profile's

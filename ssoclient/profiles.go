@@ -180,9 +180,8 @@ func validID(id string) bool {
 // Create validates p, fetches and checks its issuer's discovery document,
 // seals its secrets and stores it. If anything fails, nothing is stored
 // and the *Error says why (profile_invalid, discovery_failed,
-// issuer_mismatch, provider_timeout). A new profile is enabled unless
-// p.Enabled is false and p was built with Disabled semantics by the
-// caller: set Enabled explicitly.
+// issuer_mismatch, provider_timeout). p.Enabled is stored as given: set it
+// to true for a profile that takes sign-ins at once (seed 003's default).
 func (m *ProfileManager) Create(ctx context.Context, p Profile) (*Profile, error) {
 	if !validID(p.ID) {
 		return nil, profileError("ID %q must be 1 to 64 letters, digits, '-', '_' or '.'", p.ID)

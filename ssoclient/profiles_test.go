@@ -461,7 +461,7 @@ func TestAccountLinking(t *testing.T) {
 	ctx := context.Background()
 
 	// Not signed in: no linking.
-	pa.wantRefused(pa.get(pa.browser, "/auth/sso/link?profile=globex"), ssoclient.CodeLoginRequired, 401)
+	pa.wantRefused(pa.postLink(pa.browser, "profile=globex", true), ssoclient.CodeLoginRequired, 401)
 
 	// Alice signs in through acme (her user is created), then links her
 	// globex identity (bob there).
@@ -469,7 +469,16 @@ func TestAccountLinking(t *testing.T) {
 		t.Fatalf("sign-in: %d %s", r.status, clipBody(r.body))
 	}
 	user := pa.sessionOf(pa.browser).UserID
-	if r := pa.get(pa.browser, "/auth/sso/link?profile=globex&return_to=/settings"); r.status != 200 || r.url.Path != "/settings" {
+	// A GET is a page with a button, never a linking; a POST from another
+	// site is refused.
+	if r := pa.get(pa.browser, "/auth/sso/link?profile=globex&return_to=/settings"); r.status != 200 || r.url.Path != "/auth/sso/link" ||
+		!strings.Contains(r.body, `method="post"`) || !strings.Contains(r.body, `value="globex"`) || globex.Requests(ssotest.EndpointAuthorize) != 0 {
+		t.Fatalf("GET link: %d at %s %s", r.status, r.url, clipBody(r.body))
+	}
+	if r := pa.postLink(pa.browser, "profile=globex", false); r.status != 403 || !strings.Contains(r.body, string(ssoclient.CodeOriginInvalid)) {
+		t.Fatalf("cross-site link: %d %s", r.status, clipBody(r.body))
+	}
+	if r := pa.postLink(pa.browser, "profile=globex&return_to=/settings", true); r.status != 200 || r.url.Path != "/settings" {
 		t.Fatalf("link: %d at %s %s", r.status, r.url, clipBody(r.body))
 	}
 	if s := pa.sessionOf(pa.browser); s == nil || s.UserID != user || s.Profile != "acme" {
@@ -495,7 +504,7 @@ func TestAccountLinking(t *testing.T) {
 	if r := pa.signInWith("profile=initech"); r.status != 200 {
 		t.Fatalf("initech sign-in: %d %s", r.status, clipBody(r.body))
 	}
-	pa.wantRefusedKeepingSession(pa.get(pa.browser, "/auth/sso/link?profile=acme"), ssoclient.CodeAlreadyLinked, 409)
+	pa.wantRefusedKeepingSession(pa.postLink(pa.browser, "profile=acme", true), ssoclient.CodeAlreadyLinked, 409)
 
 	// Unlink: not the last way in; then the last one needs a password.
 	if err := pa.sso.Unlink(ctx, user, globex.Issuer(), "bob", false); err != nil {
@@ -523,4 +532,22 @@ func (pa *profileApp) wantRefusedKeepingSession(r result, code ssoclient.Code, s
 	if after := pa.sessionOf(pa.browser); before == nil || after == nil || after.ID != before.ID {
 		pa.t.Fatalf("the session changed: %+v → %+v", before, after)
 	}
+}
+
+// postLink posts {mount}/link with form, from the app's origin or not.
+func (pa *profileApp) postLink(b *http.Client, form string, sameOrigin bool) result {
+	pa.t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, pa.srv.URL+"/auth/sso/link", strings.NewReader(form))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "text/html")
+	if sameOrigin {
+		req.Header.Set("Origin", pa.srv.URL)
+	}
+	resp, err := b.Do(req)
+	if err != nil {
+		pa.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return result{resp.StatusCode, resp.Request.URL, string(body)}
 }

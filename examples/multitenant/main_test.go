@@ -554,7 +554,7 @@ func TestLinkAndUnlink(t *testing.T) {
 	h := newTestApp(t)
 	ctx := context.Background()
 	anon := h.browser()
-	h.refused(h.get(anon, "/auth/sso/link?profile=globex-entra"), 401, ssoclient.CodeLoginRequired)
+	h.refused(h.link(anon, "profile=globex-entra"), 401, ssoclient.CodeLoginRequired)
 
 	alice := h.signIn("profile=acme-okta&login_hint=alice")
 	user := h.session(alice).UserID
@@ -564,7 +564,7 @@ func TestLinkAndUnlink(t *testing.T) {
 	}
 
 	// Alice connects her Globex identity (carol there).
-	if r := h.get(alice, "/auth/sso/link?profile=globex-entra&login_hint=carol@contoso.onmicrosoft.com"); r.status != 200 || r.url.Path != "/" {
+	if r := h.link(alice, "profile=globex-entra&login_hint=carol@contoso.onmicrosoft.com"); r.status != 200 || r.url.Path != "/" {
 		t.Fatalf("link: %d at %s %s", r.status, r.url, clip(r.body))
 	}
 	if s := h.session(alice); s == nil || s.UserID != user || s.Profile != "acme-okta" {
@@ -586,7 +586,7 @@ func TestLinkAndUnlink(t *testing.T) {
 
 	// Bob cannot take the identity.
 	bob := h.signIn("profile=acme-okta&login_hint=bob")
-	h.refused(h.get(bob, "/auth/sso/link?profile=globex-entra&login_hint=carol@contoso.onmicrosoft.com"), 409, ssoclient.CodeAlreadyLinked)
+	h.refused(h.link(bob, "profile=globex-entra&login_hint=carol@contoso.onmicrosoft.com"), 409, ssoclient.CodeAlreadyLinked)
 
 	// Unlink: POST from the app's own page only.
 	form := url.Values{"issuer": {globexIss}, "subject": {"Zp3bK9xQ-carol-pairwise"}}.Encode()
@@ -714,4 +714,11 @@ func TestSecretKeyFromEnvironment(t *testing.T) {
 	if _, err := os.Stat(db + ".secret-key"); err == nil {
 		t.Fatal("a key file was written although SSO_SECRET_KEY is set")
 	}
+}
+
+// link posts {mount}/link from the app's own origin, as its confirmation
+// page's button does.
+func (h *harness) link(b *http.Client, form string) result {
+	h.t.Helper()
+	return h.do(b, http.MethodPost, "/auth/sso/link", strings.NewReader(form), "application/x-www-form-urlencoded", true)
 }
