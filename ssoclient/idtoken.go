@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -52,6 +53,10 @@ func (t *IDToken) VerifyAccessToken(accessToken string) error {
 type audience []string
 
 func (a *audience) UnmarshalJSON(b []byte) error {
+	if s, ok := plainString(b); ok {
+		*a = audience{s}
+		return nil
+	}
 	var s string
 	if err := json.Unmarshal(b, &s); err == nil {
 		*a = audience{s}
@@ -74,7 +79,14 @@ type numericDate struct {
 
 func (d *numericDate) UnmarshalJSON(b []byte) error {
 	var f float64
-	if err := json.Unmarshal(b, &f); err != nil {
+	// A JSON number (b is valid JSON here) parses as encoding/json parses
+	// it; anything else goes through encoding/json to be refused.
+	if len(b) > 0 && (b[0] == '-' || b[0] >= '0' && b[0] <= '9') {
+		var err error
+		if f, err = strconv.ParseFloat(string(b), 64); err != nil {
+			return errors.New("a time claim is not a number")
+		}
+	} else if err := json.Unmarshal(b, &f); err != nil {
 		return errors.New("a time claim is not a number")
 	}
 	if f < 0 || f > 1<<40 {
@@ -102,18 +114,59 @@ type idTokenClaims struct {
 // decode reads the claims by their exact names (see strictObject). A
 // null claim is an absent one.
 func (cl *idTokenClaims) decode(payload []byte) error {
-	fields := map[string]any{
-		"iss": &cl.Iss, "sub": &cl.Sub, "aud": &cl.Aud, "azp": &cl.Azp, "exp": &cl.Exp, "iat": &cl.Iat,
-		"nbf": &cl.Nbf, "auth_time": &cl.AuthTime, "nonce": &cl.Nonce, "at_hash": &cl.AtHash, "tid": &cl.Tid,
-	}
 	return strictObject(payload, func(name string, raw json.RawMessage) error {
-		if dst, ok := fields[name]; ok && string(raw) != "null" {
-			if err := json.Unmarshal(raw, dst); err != nil {
-				return fmt.Errorf("%s: %w", name, err)
-			}
+		if string(raw) == "null" {
+			return nil
+		}
+		var err error
+		switch name {
+		case "iss":
+			err = unmarshalString(raw, &cl.Iss)
+		case "sub":
+			err = unmarshalString(raw, &cl.Sub)
+		case "aud":
+			err = cl.Aud.UnmarshalJSON(raw)
+		case "azp":
+			err = unmarshalString(raw, &cl.Azp)
+		case "exp":
+			err = cl.Exp.UnmarshalJSON(raw)
+		case "iat":
+			err = cl.Iat.UnmarshalJSON(raw)
+		case "nbf":
+			err = cl.Nbf.UnmarshalJSON(raw)
+		case "auth_time":
+			err = cl.AuthTime.UnmarshalJSON(raw)
+		case "nonce":
+			err = unmarshalString(raw, &cl.Nonce)
+		case "at_hash":
+			err = unmarshalString(raw, &cl.AtHash)
+		case "tid":
+			err = unmarshalString(raw, &cl.Tid)
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
 		}
 		return nil
 	})
+}
+
+// plainString returns the JSON string b (valid JSON) when it has no
+// escape to undo: its bytes between the quotes are the string.
+func plainString(b []byte) (string, bool) {
+	if len(b) < 2 || b[0] != '"' || bytes.IndexByte(b, '\\') >= 0 {
+		return "", false
+	}
+	return string(b[1 : len(b)-1]), true
+}
+
+// unmarshalString is json.Unmarshal(b, s) with a fast path for a string
+// without escapes.
+func unmarshalString(b []byte, s *string) error {
+	if v, ok := plainString(b); ok {
+		*s = v
+		return nil
+	}
+	return json.Unmarshal(b, s)
 }
 
 // strictObject checks that b is a JSON object of unique member names in
@@ -125,36 +178,114 @@ func (cl *idTokenClaims) decode(payload []byte) error {
 // where other parsers keep the first (RFC 7519 §4 lets a parser refuse
 // duplicates, as jwks does in headers); and it turns bytes that are not
 // UTF-8 into U+FFFD, so two different subjects could read the same.
+//
+// Once json.Valid has accepted b, the members are found by a scan of its
+// top level: raw is a slice of b (callers must not keep it), and a name is
+// unescaped by encoding/json only when it has an escape.
 func strictObject(b []byte, each func(name string, raw json.RawMessage) error) error {
 	if !utf8.Valid(b) || !json.Valid(b) {
 		return errors.New("not JSON in UTF-8")
 	}
-	d := json.NewDecoder(bytes.NewReader(b))
-	if t, _ := d.Token(); t != json.Delim('{') {
+	i := skipSpace(b, 0)
+	if b[i] != '{' {
 		return errors.New("not a JSON object")
 	}
-	seen := make(map[string]bool, 16)
-	for d.More() {
-		t, err := d.Token()
-		if err != nil {
-			return err
+	var small [32][]byte // names seen, while few
+	seen := small[:0]
+	var seenMap map[string]bool
+	i = skipSpace(b, i+1)
+	for b[i] != '}' {
+		// b is valid JSON: a member is a string, a colon, a value, then
+		// a comma or the closing brace.
+		end := skipValue(b, i)
+		nameRaw := b[i+1 : end-1]
+		if bytes.IndexByte(nameRaw, '\\') >= 0 {
+			var n string
+			if err := json.Unmarshal(b[i:end], &n); err != nil {
+				return err
+			}
+			nameRaw = []byte(n)
 		}
-		name, _ := t.(string)
-		var raw json.RawMessage
-		if err := d.Decode(&raw); err != nil {
-			return err
+		i = skipSpace(b, end)
+		i = skipSpace(b, i+1) // the colon
+		end = skipValue(b, i)
+		raw := json.RawMessage(b[i:end:end])
+		i = skipSpace(b, end)
+		if b[i] == ',' {
+			i = skipSpace(b, i+1)
 		}
-		if seen[name] {
-			return fmt.Errorf("the member %q appears twice", clip(name))
+		dup := false
+		if seenMap == nil && len(seen) < len(small) {
+			for _, s := range seen {
+				if bytes.Equal(s, nameRaw) {
+					dup = true
+					break
+				}
+			}
+			seen = append(seen, nameRaw)
+		} else {
+			if seenMap == nil {
+				seenMap = make(map[string]bool, 2*len(small))
+				for _, s := range seen {
+					seenMap[string(s)] = true
+				}
+			}
+			dup = seenMap[string(nameRaw)]
+			seenMap[string(nameRaw)] = true
 		}
-		seen[name] = true
+		if dup {
+			return fmt.Errorf("the member %q appears twice", clip(string(nameRaw)))
+		}
 		if each != nil {
-			if err := each(name, raw); err != nil {
+			if err := each(string(nameRaw), raw); err != nil {
 				return err
 			}
 		}
 	}
 	return nil
+}
+
+// skipSpace returns the index of the first byte at or after i that is not
+// JSON whitespace.
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipValue returns the end of the JSON value that starts at b[i], in b
+// that json.Valid accepted.
+func skipValue(b []byte, i int) int {
+	depth := 0
+	for ; i < len(b); i++ {
+		switch c := b[i]; c {
+		case '"':
+			for i++; b[i] != '"'; i++ {
+				if b[i] == '\\' {
+					i++
+				}
+			}
+			if depth == 0 {
+				return i + 1
+			}
+		case '{', '[':
+			depth++
+		case '}', ']':
+			if depth == 0 {
+				return i
+			}
+			depth--
+			if depth == 0 {
+				return i + 1
+			}
+		case ',', ' ', '\t', '\n', '\r', ':':
+			if depth == 0 {
+				return i
+			}
+		}
+	}
+	return i
 }
 
 // VerifyIDToken verifies an ID token as OIDC Core §3.1.3.7 requires:
