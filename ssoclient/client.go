@@ -422,8 +422,8 @@ func (c *Client) complete(w http.ResponseWriter, r *http.Request) (*Identity, *S
 	}
 	// 7. Claims, completed by userinfo when they lack what the mapping
 	// needs.
-	var cl map[string]any
-	if err := idt.Claims(&cl); err != nil {
+	cl, err := idt.claimsMap()
+	if err != nil {
 		return nil, nil, "", newError(CodeIDTokenInvalid, "claims do not decode", err)
 	}
 	if p.endpoints.Userinfo != "" && (c.cfg.AlwaysFetchUserinfo || len(p.conn.mapping.Missing(cl)) > 0) {

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -152,14 +153,30 @@ func (t tokenResponseCheck) RoundTrip(req *http.Request) (*http.Response, error)
 var tokenMembers = []string{"access_token", "token_type", "id_token", "expires_in", "refresh_token", "scope"}
 
 func checkTokenJSON(body []byte) error {
-	var m map[string]any
-	if err := json.Unmarshal(body, &m); err != nil || m == nil {
+	// What json.Unmarshal into a map refuses: invalid JSON, or a value
+	// other than an object.
+	if !json.Valid(body) || body[skipSpace(body, 0)] != '{' {
 		return errors.New("not a JSON object")
 	}
-	err := strictObject(body, func(name string, _ json.RawMessage) error {
+	accessToken := false
+	err := strictObject(body, func(name string, raw json.RawMessage) error {
 		for _, want := range tokenMembers {
 			if name != want && strings.EqualFold(name, want) {
 				return fmt.Errorf("member %q is %s in another case", clip(name), want)
+			}
+		}
+		// raw is valid JSON: a string starts with a quote, and one
+		// longer than "" decodes to a non-empty string.
+		switch name {
+		case "access_token":
+			accessToken = raw[0] == '"' && len(raw) > 2
+		case "token_type":
+			if raw[0] != '"' {
+				return errors.New("token_type is not a string")
+			}
+		case "id_token":
+			if raw[0] != '"' {
+				return errors.New("id_token is not a string")
 			}
 		}
 		return nil
@@ -167,20 +184,38 @@ func checkTokenJSON(body []byte) error {
 	if err != nil {
 		return err
 	}
-	if at, ok := m["access_token"].(string); !ok || at == "" {
+	if !numbersInRange(body) {
+		return errors.New("not a JSON object") // as json.Unmarshal refuses 1e700
+	}
+	if !accessToken {
 		return errors.New("no access_token string")
 	}
-	if tt, ok := m["token_type"]; ok {
-		if _, ok := tt.(string); !ok {
-			return errors.New("token_type is not a string")
-		}
-	}
-	if id, ok := m["id_token"]; ok {
-		if _, ok := id.(string); !ok {
-			return errors.New("id_token is not a string")
-		}
-	}
 	return nil
+}
+
+// numbersInRange reports whether every number in the valid JSON b is
+// within float64's range, as json.Unmarshal into an any requires.
+func numbersInRange(b []byte) bool {
+	for i := 0; i < len(b); i++ {
+		switch c := b[i]; {
+		case c == '"':
+			for i++; b[i] != '"'; i++ {
+				if b[i] == '\\' {
+					i++
+				}
+			}
+		case c == '-' || (c >= '0' && c <= '9'):
+			j := i
+			for j < len(b) && (b[j] == '-' || b[j] == '+' || b[j] == '.' || b[j] == 'e' || b[j] == 'E' || (b[j] >= '0' && b[j] <= '9')) {
+				j++
+			}
+			if _, err := strconv.ParseFloat(string(b[i:j]), 64); err != nil {
+				return false
+			}
+			i = j - 1
+		}
+	}
+	return true
 }
 
 // tokenHTTPClient is client with tokenResponseCheck in front of its

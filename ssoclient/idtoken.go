@@ -378,3 +378,99 @@ func clip(s string) string {
 	}
 	return s
 }
+
+// claimsMap decodes the verified token's claims into a map, as
+// json.Unmarshal into a map[string]any does (float64 numbers, []any
+// arrays, map[string]any objects), with the same checks strictObject
+// makes. Names and plain strings (no escapes), and arrays of them, are
+// slices of one copy of the payload; other values go through
+// json.Unmarshal.
+func (t *IDToken) claimsMap() (map[string]any, error) {
+	b := t.payload
+	if err := strictObject(b, nil); err != nil {
+		return nil, err
+	}
+	s := string(b)
+	m := make(map[string]any, 24)
+	i := skipSpace(b, skipSpace(b, 0)+1)
+	for b[i] != '}' {
+		end := skipValue(b, i)
+		name := s[i+1 : end-1]
+		if strings.IndexByte(name, '\\') >= 0 {
+			if err := json.Unmarshal(b[i:end], &name); err != nil {
+				return nil, err
+			}
+		}
+		i = skipSpace(b, end)
+		i = skipSpace(b, i+1) // the colon
+		end = skipValue(b, i)
+		v, err := claimValue(b, s, i, end)
+		if err != nil {
+			return nil, err
+		}
+		m[name] = v
+		i = skipSpace(b, end)
+		if b[i] == ',' {
+			i = skipSpace(b, i+1)
+		}
+	}
+	return m, nil
+}
+
+// claimValue decodes the valid JSON value b[i:end] (s is b as a string)
+// as json.Unmarshal into an any does.
+func claimValue(b []byte, s string, i, end int) (any, error) {
+	raw := s[i:end]
+	switch c := raw[0]; {
+	case c == '"':
+		if strings.IndexByte(raw, '\\') < 0 {
+			return raw[1 : len(raw)-1], nil
+		}
+	case raw == "true":
+		return true, nil
+	case raw == "false":
+		return false, nil
+	case raw == "null":
+		return nil, nil
+	case c == '-' || (c >= '0' && c <= '9'):
+		if f, err := strconv.ParseFloat(raw, 64); err == nil {
+			return f, nil
+		}
+	case c == '[':
+		if a, ok := plainStrings(b, s, i, end); ok {
+			return a, nil
+		}
+	}
+	var v any
+	if err := json.Unmarshal(b[i:end], &v); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// plainStrings returns the valid JSON array b[i:end] as an []any of
+// strings when every element is a string without escapes.
+func plainStrings(b []byte, s string, i, end int) ([]any, bool) {
+	n := 0
+	for j := skipSpace(b, i+1); b[j] != ']'; {
+		e := skipValue(b, j)
+		if b[j] != '"' || strings.IndexByte(s[j:e], '\\') >= 0 {
+			return nil, false
+		}
+		n++
+		j = skipSpace(b, e)
+		if b[j] == ',' {
+			j = skipSpace(b, j+1)
+		}
+	}
+	a := make([]any, 0, n)
+	for j := skipSpace(b, i+1); b[j] != ']'; {
+		e := skipValue(b, j)
+		a = append(a, s[j+1:e-1])
+		j = skipSpace(b, e)
+		if b[j] == ',' {
+			j = skipSpace(b, j+1)
+		}
+	}
+	return a, true
+}
