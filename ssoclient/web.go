@@ -43,17 +43,54 @@ func (sc sessionCookie) clear(w http.ResponseWriter) {
 // the Client, so two Clients in one application never read each other's.
 type ctxKey struct{ c *Client }
 
+// sessionContext is RequireLogin's context: the request's, with the
+// session under ctxKey{c}. One allocation, where context.WithValue takes
+// two.
+type sessionContext struct {
+	context.Context
+	c *Client
+	s *Session
+}
+
+func (sc *sessionContext) Value(key any) any {
+	if k, ok := key.(ctxKey); ok && k.c == sc.c {
+		return sc.s
+	}
+	return sc.Context.Value(key)
+}
+
+// cookieValue is r.Cookie(name).Value without parsing every cookie into
+// an *http.Cookie: the first cookie of that name, unquoted, as net/http
+// picks it. It is on the path of every signed-in request.
+func cookieValue(r *http.Request, name string) (string, bool) {
+	for _, line := range r.Header["Cookie"] {
+		for line != "" {
+			var part string
+			part, line, _ = strings.Cut(line, ";")
+			k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
+			if !ok || k != name {
+				continue
+			}
+			if len(v) > 1 && v[0] == '"' && v[len(v)-1] == '"' {
+				v = v[1 : len(v)-1]
+			}
+			return v, true
+		}
+	}
+	return "", false
+}
+
 // Session returns the request's session, or nil when it has none. A
 // session that RequireLogin already found is not looked up again.
 func (c *Client) Session(r *http.Request) *Session {
 	if s, ok := r.Context().Value(ctxKey{c}).(*Session); ok {
 		return s
 	}
-	ck, err := r.Cookie(c.session.name)
-	if err != nil || ck.Value == "" || len(ck.Value) > 128 {
+	id, ok := cookieValue(r, c.session.name)
+	if !ok || id == "" || len(id) > 128 {
 		return nil
 	}
-	s, err := c.sessions.Load(r.Context(), ck.Value)
+	s, err := c.sessions.Load(r.Context(), id)
 	if err != nil || s == nil || s.Identity == nil {
 		return nil
 	}
@@ -80,7 +117,7 @@ func (c *Client) Identity(r *http.Request) *Identity {
 func (c *Client) RequireLogin(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if s := c.Session(r); s != nil {
-			h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{c}, s)))
+			h.ServeHTTP(w, r.WithContext(&sessionContext{Context: r.Context(), c: c, s: s}))
 			return
 		}
 		if (r.Method == http.MethodGet || r.Method == http.MethodHead) && strings.Contains(r.Header.Get("Accept"), "text/html") {
