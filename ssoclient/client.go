@@ -5,16 +5,14 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"html/template"
 	"fmt"
+	"html/template"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
 	"time"
-
-	"golang.org/x/oauth2"
 
 	"github.com/ssokit/ssokit/claims"
 	"github.com/ssokit/ssokit/discovery"
@@ -303,20 +301,18 @@ func (c *Client) start(w http.ResponseWriter, r *http.Request, q url.Values, pro
 	a := newAttempt(returnTo(q.Get("return_to")), profile, c.cfg.Now())
 	a.LinkUser = linkUser
 	a.App, a.AppReturn = bt.App, bt.ReturnURL
-	opts := []oauth2.AuthCodeOption{
-		oauth2.S256ChallengeOption(a.Verifier),
-		oauth2.SetAuthURLParam("nonce", a.Nonce),
-	}
 	hint := q.Get("login_hint")
 	if hint == "" {
 		hint = q.Get("email")
 	}
-	if hint != "" && len(hint) <= 256 {
-		opts = append(opts, oauth2.SetAuthURLParam("login_hint", hint))
+	if len(hint) > 256 {
+		hint = ""
 	}
-	switch prompt := q.Get("prompt"); prompt {
+	prompt := q.Get("prompt")
+	switch prompt {
 	case "none", "login", "consent", "select_account":
-		opts = append(opts, oauth2.SetAuthURLParam("prompt", prompt))
+	default:
+		prompt = ""
 	}
 	c.attempts.set(w, r, a)
 	w.Header().Set("Cache-Control", "no-store")
@@ -325,7 +321,7 @@ func (c *Client) start(w http.ResponseWriter, r *http.Request, q url.Values, pro
 		attrs = append(attrs, slog.String("app", bt.App))
 	}
 	c.log.LogAttrs(r.Context(), slog.LevelInfo, "sso: sign-in started", attrs...)
-	redirect(w, p.oauth.AuthCodeURL(a.State, opts...), http.StatusFound)
+	redirect(w, p.authorizationURL(a, hint, prompt), http.StatusFound)
 }
 
 // callback completes a sign-in. Every failure ends in c.fail, with no
