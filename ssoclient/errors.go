@@ -166,6 +166,7 @@ func newError(code Code, detail string, cause error) *Error {
 	return &Error{Code: code, Status: info.status, Message: info.message, Detail: detail, cause: cause}
 }
 
+// Error gives the code, the detail and the cause; none carries a secret.
 func (e *Error) Error() string {
 	s := "ssoclient: " + string(e.Code)
 	if e.Detail != "" {

@@ -108,33 +108,35 @@ func (st *MemorySessionStore) Save(_ context.Context, s *Session) error {
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	if _, ok := sh.m[s.ID]; !ok && len(sh.m) >= st.max {
-		st.evict(sh)
+		evictOne(sh.m, st.now(), sessionExpiry)
 	}
 	sh.m[s.ID] = s
 	return nil
 }
 
-// evict makes room in a full shard: every expired session, or else the one
-// closest to expiring. Callers hold sh.mu.
-func (st *MemorySessionStore) evict(sh *sessionShard) {
-	now := st.now()
+// evictOne makes room in a full map of entries that expire: every expired
+// entry, or else the one closest to expiring. Callers hold the map's lock.
+func evictOne[V any](m map[string]V, now time.Time, expires func(V) time.Time) {
 	var soonest string
 	var soonestAt time.Time
 	removed := false
-	for id, s := range sh.m {
-		if !now.Before(s.ExpiresAt) {
-			delete(sh.m, id)
+	for k, v := range m {
+		at := expires(v)
+		if !now.Before(at) {
+			delete(m, k)
 			removed = true
 			continue
 		}
-		if soonest == "" || s.ExpiresAt.Before(soonestAt) {
-			soonest, soonestAt = id, s.ExpiresAt
+		if soonest == "" || at.Before(soonestAt) {
+			soonest, soonestAt = k, at
 		}
 	}
 	if !removed && soonest != "" {
-		delete(sh.m, soonest)
+		delete(m, soonest)
 	}
 }
+
+func sessionExpiry(s *Session) time.Time { return s.ExpiresAt }
 
 // Load implements SessionStore.
 func (st *MemorySessionStore) Load(_ context.Context, id string) (*Session, error) {

@@ -73,32 +73,10 @@ func (st *MemoryTicketStore) Put(_ context.Context, key string, t *Ticket) error
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if _, ok := st.m[key]; !ok && len(st.m) >= st.max {
-		st.evict()
+		evictOne(st.m, st.now(), func(t *Ticket) time.Time { return t.ExpiresAt })
 	}
 	st.m[key] = t
 	return nil
-}
-
-// evict makes room: every expired ticket, or else the one closest to
-// expiring. Callers hold st.mu.
-func (st *MemoryTicketStore) evict() {
-	now := st.now()
-	var soonest string
-	var soonestAt time.Time
-	removed := false
-	for k, t := range st.m {
-		if !now.Before(t.ExpiresAt) {
-			delete(st.m, k)
-			removed = true
-			continue
-		}
-		if soonest == "" || t.ExpiresAt.Before(soonestAt) {
-			soonest, soonestAt = k, t.ExpiresAt
-		}
-	}
-	if !removed && soonest != "" {
-		delete(st.m, soonest)
-	}
 }
 
 // Take implements TicketStore.

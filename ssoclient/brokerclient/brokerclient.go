@@ -199,6 +199,8 @@ type Error struct {
 	cause       error
 }
 
+// Error gives the code, the broker's description and the cause; none
+// carries the ticket or a secret.
 func (e *Error) Error() string {
 	s := "brokerclient: " + e.Code
 	if e.Description != "" {
