@@ -477,7 +477,11 @@ func TestAttemptRefusals(t *testing.T) {
 		u, _ := url.Parse(a.srv.URL)
 		for _, ck := range a.browser.Jar.Cookies(u) {
 			if strings.HasPrefix(ck.Name, "ssokit-a-") {
-				ck.Value = ck.Value[:len(ck.Value)-2] + "AA"
+				tampered := ck.Value[:len(ck.Value)-2] + "AA"
+				if tampered == ck.Value {
+					tampered = ck.Value[:len(ck.Value)-2] + "QQ"
+				}
+				ck.Value = tampered
 				a.browser.Jar.SetCookies(u, []*http.Cookie{ck})
 			}
 		}
