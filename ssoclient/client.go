@@ -422,6 +422,7 @@ func (c *Client) complete(w http.ResponseWriter, r *http.Request) (*Identity, *S
 	if err != nil {
 		return nil, nil, "", newError(CodeIDTokenInvalid, "claims do not decode", err)
 	}
+	sid, _ := cl["sid"].(string)
 	if p.endpoints.Userinfo != "" && (c.cfg.AlwaysFetchUserinfo || len(p.conn.mapping.Missing(cl)) > 0) {
 		ui, err := c.userinfo(ctx, p, tok.AccessToken, idt.Subject)
 		if err != nil {
@@ -488,7 +489,7 @@ func (c *Client) complete(w http.ResponseWriter, r *http.Request) (*Identity, *S
 	}
 	// 10. A fresh session: a new id, whatever the browser had (no fixation).
 	sess := &Session{
-		ID: randtoken.New(32), Identity: id, Profile: a.Profile, UserID: userID, IDToken: rawID,
+		ID: randtoken.New(32), Identity: id, Profile: a.Profile, UserID: userID, SID: sid, IDToken: rawID,
 		CreatedAt: now, ExpiresAt: now.Add(c.cfg.SessionLifetime),
 	}
 	if err := c.sessions.Save(ctx, sess); err != nil {

@@ -376,7 +376,7 @@ func (m *ProfileManager) SetEnabled(ctx context.Context, id string, enabled bool
 // Sessions counts the active sessions created through a profile, for a
 // delete confirmation ("this signs out N people").
 func (m *ProfileManager) Sessions(ctx context.Context, id string) (int, error) {
-	n, err := m.c.sessions.CountProfile(ctx, id)
+	n, err := m.c.sessions.Count(ctx, SessionFilter{Profile: id})
 	if err != nil {
 		return 0, newError(CodeProviderUnavailable, "the session store failed", err)
 	}
@@ -401,7 +401,7 @@ func (m *ProfileManager) Delete(ctx context.Context, id string) (revoked int, er
 	delete(reg.cache, id)
 	reg.mu.Unlock()
 	m.c.disc.Invalidate(sp.Issuer)
-	n, err := m.c.sessions.DeleteProfile(ctx, id)
+	n, err := m.c.sessions.DeleteMatching(ctx, SessionFilter{Profile: id})
 	if err != nil {
 		return n, newError(CodeProviderUnavailable, "the profile is deleted but revoking its sessions failed; retry the delete of its sessions", err)
 	}

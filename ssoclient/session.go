@@ -2,8 +2,11 @@ package ssoclient
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"hash/maphash"
+	"io"
 	"log/slog"
 	"sync"
 	"time"
@@ -16,6 +19,10 @@ type Identity = claims.Identity
 
 // Session is a signed-in browser: who, through which provider, until
 // when. Its ID is the session cookie's value.
+//
+// A Session prints, logs and marshals to JSON without its ID and tokens;
+// [Session.MarshalBinary] is the complete form a shared SessionStore
+// keeps.
 type Session struct {
 	ID       string
 	Identity *Identity
@@ -24,14 +31,30 @@ type Session struct {
 	Profile string
 	// UserID is the application's user, when Config.Directory is set.
 	UserID string
+	// SID is the provider's session id, the ID token's sid claim ("" when
+	// the provider sends none). Back-channel logout ends sessions by it.
+	SID string
 	// IDToken is the raw ID token, sent back to the provider as
 	// id_token_hint at logout.
-	IDToken   string
+	IDToken string
+	// Tokens are the OAuth tokens of the sign-in, kept only when
+	// Config.KeepTokens is set (see [Client.TokenSource]).
+	Tokens    *Tokens
 	CreatedAt time.Time
 	ExpiresAt time.Time
 }
 
-// LogValue logs the session without its ID or token.
+// Tokens are the OAuth 2.0 tokens a session keeps for the application's
+// calls to APIs on the user's behalf.
+type Tokens struct {
+	AccessToken  Secret
+	TokenType    string
+	RefreshToken Secret
+	// Expiry is when AccessToken expires (zero: unknown).
+	Expiry time.Time
+}
+
+// LogValue logs the session without its ID or tokens.
 func (s *Session) LogValue() slog.Value {
 	if s == nil {
 		return slog.StringValue("<nil>")
@@ -39,14 +62,139 @@ func (s *Session) LogValue() slog.Value {
 	return slog.GroupValue(slog.Any("identity", s.Identity), slog.String("profile", s.Profile), slog.Time("expires_at", s.ExpiresAt))
 }
 
+// String describes the session without its ID or tokens.
+func (s *Session) String() string {
+	if s == nil {
+		return "<nil>"
+	}
+	iss, sub := "", ""
+	if s.Identity != nil {
+		iss, sub = s.Identity.Issuer, s.Identity.Subject
+	}
+	return fmt.Sprintf("ssoclient.Session{issuer: %q, subject: %q, profile: %q, user: %q, expires: %s}", iss, sub, s.Profile, s.UserID, s.ExpiresAt.UTC().Format(time.RFC3339))
+}
+
+// GoString is String, so %#v does not print the ID or tokens either.
+func (s *Session) GoString() string { return s.String() }
+
+// Format prints String for every verb, so no verb of the fmt package
+// prints the session's ID or tokens.
+func (s *Session) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, s.String()) }
+
+// MarshalJSON is for logs and APIs: the session without its ID and tokens.
+func (s *Session) MarshalJSON() ([]byte, error) {
+	type view struct {
+		Identity  *Identity `json:"identity"`
+		Profile   string    `json:"profile,omitempty"`
+		UserID    string    `json:"user_id,omitempty"`
+		CreatedAt time.Time `json:"created_at"`
+		ExpiresAt time.Time `json:"expires_at"`
+	}
+	return json.Marshal(view{s.Identity, s.Profile, s.UserID, s.CreatedAt, s.ExpiresAt})
+}
+
+// sessionRecord is a session's storage form, secrets included.
+type sessionRecord struct {
+	V            int       `json:"v"`
+	ID           string    `json:"id"`
+	Identity     *Identity `json:"identity"`
+	Profile      string    `json:"profile,omitempty"`
+	UserID       string    `json:"user_id,omitempty"`
+	SID          string    `json:"sid,omitempty"`
+	IDToken      string    `json:"id_token,omitempty"`
+	AccessToken  string    `json:"access_token,omitempty"`
+	TokenType    string    `json:"token_type,omitempty"`
+	RefreshToken string    `json:"refresh_token,omitempty"`
+	TokenExpiry  time.Time `json:"token_expiry,omitzero"`
+	HasTokens    bool      `json:"has_tokens,omitempty"`
+	CreatedAt    time.Time `json:"created_at"`
+	ExpiresAt    time.Time `json:"expires_at"`
+}
+
+// MarshalBinary is the session's storage form for a shared SessionStore:
+// everything, the ID and tokens included. Keep it where the session
+// store's data is kept, never in a log or a response.
+func (s *Session) MarshalBinary() ([]byte, error) {
+	r := sessionRecord{V: 1, ID: s.ID, Identity: s.Identity, Profile: s.Profile, UserID: s.UserID, SID: s.SID,
+		IDToken: s.IDToken, CreatedAt: s.CreatedAt, ExpiresAt: s.ExpiresAt}
+	if t := s.Tokens; t != nil {
+		r.HasTokens = true
+		r.AccessToken, r.TokenType, r.RefreshToken, r.TokenExpiry = string(t.AccessToken), t.TokenType, string(t.RefreshToken), t.Expiry
+	}
+	return json.Marshal(r)
+}
+
+// UnmarshalBinary reads what MarshalBinary wrote.
+func (s *Session) UnmarshalBinary(data []byte) error {
+	var r sessionRecord
+	if err := json.Unmarshal(data, &r); err != nil {
+		return fmt.Errorf("ssoclient: session record: %w", err)
+	}
+	if r.V != 1 || r.ID == "" {
+		return errors.New("ssoclient: session record: unknown version or no id")
+	}
+	*s = Session{ID: r.ID, Identity: r.Identity, Profile: r.Profile, UserID: r.UserID, SID: r.SID,
+		IDToken: r.IDToken, CreatedAt: r.CreatedAt, ExpiresAt: r.ExpiresAt}
+	if r.HasTokens {
+		s.Tokens = &Tokens{AccessToken: Secret(r.AccessToken), TokenType: r.TokenType, RefreshToken: Secret(r.RefreshToken), Expiry: r.TokenExpiry}
+	}
+	return nil
+}
+
 // ErrSessionNotFound is what a SessionStore returns for an unknown or
 // expired session.
 var ErrSessionNotFound = errors.New("ssoclient: session not found")
 
+// ErrEmptyFilter is what a SessionStore returns for a SessionFilter that
+// selects nothing in particular: it never means "every session".
+var ErrEmptyFilter = errors.New("ssoclient: session filter is empty")
+
+// SessionFilter selects sessions to count or end. Every non-empty field
+// must match. Subject and SID only mean something at one issuer, so they
+// need Issuer; Issuer alone selects nothing.
+type SessionFilter struct {
+	// Profile: sessions created through this SSO profile (an admin
+	// deleting or disabling it).
+	Profile string
+	// UserID: sessions of this application user ("sign out everywhere",
+	// an offboarded employee).
+	UserID string
+	// Issuer with Subject and/or SID: sessions of a person, or of one
+	// provider session, at a provider (back-channel logout).
+	Issuer  string
+	Subject string
+	SID     string
+}
+
+// Valid reports whether f selects something in particular.
+func (f SessionFilter) Valid() bool {
+	if (f.Subject != "" || f.SID != "") && f.Issuer == "" {
+		return false
+	}
+	return f.Profile != "" || f.UserID != "" || f.Subject != "" || f.SID != ""
+}
+
+// Match reports whether s is selected by f; an invalid f matches nothing.
+func (f SessionFilter) Match(s *Session) bool {
+	if !f.Valid() || s == nil {
+		return false
+	}
+	if f.Profile != "" && s.Profile != f.Profile || f.UserID != "" && s.UserID != f.UserID || f.SID != "" && s.SID != f.SID {
+		return false
+	}
+	if f.Issuer != "" || f.Subject != "" {
+		if s.Identity == nil || s.Identity.Issuer != f.Issuer || f.Subject != "" && s.Identity.Subject != f.Subject {
+			return false
+		}
+	}
+	return true
+}
+
 // SessionStore keeps sessions. Implementations must be safe for concurrent
 // use; Load is on the path of every signed-in request, so it should be
 // fast. Sessions handed to Save and returned by Load are not modified
-// afterwards.
+// afterwards; saving a session with an existing ID replaces it.
+// ssoclient/storetest checks an implementation.
 type SessionStore interface {
 	// Save stores s until s.ExpiresAt.
 	Save(ctx context.Context, s *Session) error
@@ -55,12 +203,12 @@ type SessionStore interface {
 	Load(ctx context.Context, id string) (*Session, error)
 	// Delete removes the session; deleting an unknown id is not an error.
 	Delete(ctx context.Context, id string) error
-	// CountProfile counts the unexpired sessions created through a
-	// profile.
-	CountProfile(ctx context.Context, profile string) (int, error)
-	// DeleteProfile removes every session created through a profile and
-	// returns how many were unexpired.
-	DeleteProfile(ctx context.Context, profile string) (int, error)
+	// Count counts the unexpired sessions f selects; ErrEmptyFilter when
+	// f is not Valid.
+	Count(ctx context.Context, f SessionFilter) (int, error)
+	// DeleteMatching removes every session f selects and returns how many
+	// were unexpired; ErrEmptyFilter when f is not Valid.
+	DeleteMatching(ctx context.Context, f SessionFilter) (int, error)
 }
 
 const sessionShards = 32
@@ -172,15 +320,18 @@ func (st *MemorySessionStore) Len() int {
 	return n
 }
 
-// CountProfile implements SessionStore.
-func (st *MemorySessionStore) CountProfile(_ context.Context, profile string) (int, error) {
+// Count implements SessionStore.
+func (st *MemorySessionStore) Count(_ context.Context, f SessionFilter) (int, error) {
+	if !f.Valid() {
+		return 0, ErrEmptyFilter
+	}
 	now := st.now()
 	n := 0
 	for i := range st.shards {
 		sh := &st.shards[i]
 		sh.mu.RLock()
 		for _, s := range sh.m {
-			if s.Profile == profile && now.Before(s.ExpiresAt) {
+			if now.Before(s.ExpiresAt) && f.Match(s) {
 				n++
 			}
 		}
@@ -189,15 +340,18 @@ func (st *MemorySessionStore) CountProfile(_ context.Context, profile string) (i
 	return n, nil
 }
 
-// DeleteProfile implements SessionStore.
-func (st *MemorySessionStore) DeleteProfile(_ context.Context, profile string) (int, error) {
+// DeleteMatching implements SessionStore.
+func (st *MemorySessionStore) DeleteMatching(_ context.Context, f SessionFilter) (int, error) {
+	if !f.Valid() {
+		return 0, ErrEmptyFilter
+	}
 	now := st.now()
 	n := 0
 	for i := range st.shards {
 		sh := &st.shards[i]
 		sh.mu.Lock()
 		for id, s := range sh.m {
-			if s.Profile == profile {
+			if f.Match(s) {
 				if now.Before(s.ExpiresAt) {
 					n++
 				}

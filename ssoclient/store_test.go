@@ -207,10 +207,10 @@ func TestAlwaysFetchUserinfo(t *testing.T) {
 	}
 }
 
-func (l *leakyStore) CountProfile(_ context.Context, profile string) (int, error) {
+func (l *leakyStore) Count(_ context.Context, f ssoclient.SessionFilter) (int, error) {
 	n := 0
 	l.m.Range(func(_, v any) bool {
-		if v.(*ssoclient.Session).Profile == profile {
+		if f.Match(v.(*ssoclient.Session)) {
 			n++
 		}
 		return true
@@ -218,10 +218,10 @@ func (l *leakyStore) CountProfile(_ context.Context, profile string) (int, error
 	return n, nil
 }
 
-func (l *leakyStore) DeleteProfile(ctx context.Context, profile string) (int, error) {
-	n, _ := l.CountProfile(ctx, profile)
+func (l *leakyStore) DeleteMatching(ctx context.Context, f ssoclient.SessionFilter) (int, error) {
+	n, _ := l.Count(ctx, f)
 	l.m.Range(func(k, v any) bool {
-		if v.(*ssoclient.Session).Profile == profile {
+		if f.Match(v.(*ssoclient.Session)) {
 			l.m.Delete(k)
 		}
 		return true
