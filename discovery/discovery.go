@@ -77,6 +77,10 @@ type Config struct {
 	MaxEntries int
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// OnFetch, when set, is called after each fetch of a document with
+	// the issuer, the HTTP status (0 when no answer came), the time taken
+	// and the error (nil when the document was accepted), for metrics.
+	OnFetch func(issuer string, status int, elapsed time.Duration, err error)
 }
 
 // A Client fetches and caches provider metadata. It is safe for concurrent
@@ -87,6 +91,7 @@ type Client struct {
 	ttl          time.Duration
 	staleIfError time.Duration
 	now          func() time.Time
+	onFetch      func(issuer string, status int, elapsed time.Duration, err error)
 
 	// cache maps a normalised issuer to its entry. An issuer with and
 	// without a trailing slash are two keys (at most one of them can be
@@ -122,6 +127,7 @@ func New(cfg Config) *Client {
 		ttl:          orDefault(cfg.TTL, defaultTTL),
 		staleIfError: max(cfg.StaleIfError, 0),
 		now:          cfg.Now,
+		onFetch:      cfg.OnFetch,
 	}
 	if c.now == nil {
 		c.now = time.Now
@@ -253,8 +259,13 @@ func (c *Client) store(gen uint64, key string, e entry) {
 }
 
 // fetch gets and validates the document of the normalised issuer iss.
-func (c *Client) fetch(ctx context.Context, iss string) (*Metadata, error) {
+func (c *Client) fetch(ctx context.Context, iss string) (meta *Metadata, err error) {
+	start := time.Now()
 	body, err := safehttp.Get(ctx, c.httpClient, WellKnownURL(iss), c.limits)
+	if c.onFetch != nil {
+		status := safehttp.StatusOf(err)
+		defer func() { c.onFetch(iss, status, time.Since(start), err) }()
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrFetch, err)
 	}

@@ -154,8 +154,13 @@ func (ks *KeySet) wait(ctx context.Context, ch <-chan singleflight.Result) error
 
 // fetch gets and parses the document and, if it holds usable keys,
 // makes them current. It never panics: a failed parse is an error.
-func (ks *KeySet) fetch(ctx context.Context) error {
+func (ks *KeySet) fetch(ctx context.Context) (err error) {
+	start := time.Now()
 	body, err := safehttp.Get(ctx, ks.client, ks.url, ks.limits)
+	if ks.onFetch != nil {
+		status := safehttp.StatusOf(err)
+		defer func() { ks.onFetch(status, time.Since(start), err) }()
+	}
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrFetch, err)
 	}

@@ -97,6 +97,10 @@ type Config struct {
 	MaxTokenSize int
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
+	// OnFetch, when set, is called after each fetch of the set with the
+	// HTTP status (0 when no answer came), the time taken and the error
+	// (nil when the set was accepted), for metrics.
+	OnFetch func(status int, elapsed time.Duration, err error)
 }
 
 // KeySet verifies compact JWS, ID tokens in particular, with the keys of
@@ -111,6 +115,7 @@ type KeySet struct {
 	ttl        time.Duration
 	minRefresh time.Duration
 	now        func() time.Time
+	onFetch    func(status int, elapsed time.Duration, err error)
 
 	// snap holds the keys of the last successful fetch, nil before it. A
 	// snapshot is never modified, only replaced, so Verify reads it with
@@ -191,6 +196,7 @@ func newKeySet(cfg Config) (*KeySet, error) {
 		ttl:        orDefault(cfg.TTL, defaultTTL),
 		minRefresh: orDefault(cfg.MinRefreshInterval, defaultMinRefreshInterval),
 		now:        cfg.Now,
+		onFetch:    cfg.OnFetch,
 		tokens:     refreshBurst,
 	}
 	if ks.now == nil {

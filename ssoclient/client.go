@@ -46,7 +46,11 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	disc := discovery.New(discovery.Config{HTTPClient: s.HTTPClient, Timeout: s.Timeout, Now: s.Now})
+	disc := discovery.New(discovery.Config{HTTPClient: s.HTTPClient, Timeout: s.Timeout, Now: s.Now,
+		OnFetch: func(issuer string, status int, d time.Duration, err error) {
+			s.providerCall(context.Background(), "", issuer, EndpointDiscovery, status, d, err)
+		},
+	})
 	var p *provider
 	var reg *profileRegistry
 	if s.Profiles != nil {
@@ -321,6 +325,7 @@ func (c *Client) start(w http.ResponseWriter, r *http.Request, q url.Values, pro
 		attrs = append(attrs, slog.String("app", bt.App))
 	}
 	c.log.LogAttrs(r.Context(), slog.LevelInfo, "sso: sign-in started", attrs...)
+	c.observeLogin(r.Context(), profile, p.issuer, OutcomeStarted, nil, 0)
 	redirect(w, p.authorizationURL(a, hint, prompt), http.StatusFound)
 }
 
@@ -328,26 +333,35 @@ func (c *Client) start(w http.ResponseWriter, r *http.Request, q url.Values, pro
 // session created.
 func (c *Client) callback(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
-	id, sess, returnTo, err := c.complete(w, r)
+	start := time.Now()
+	var tr loginTrace
+	id, sess, returnTo, err := c.complete(w, r, &tr)
+	d := time.Since(start)
 	if err == errLinked {
+		c.observeLogin(r.Context(), tr.profile, tr.issuer, OutcomeLinked, nil, d)
 		redirect(w, returnTo, http.StatusFound)
 		return
 	}
 	if err != nil {
+		c.observeLogin(r.Context(), tr.profile, tr.issuer, OutcomeFailure, err, d)
 		c.fail(w, r, err)
 		return
 	}
+	c.observeLogin(r.Context(), tr.profile, tr.issuer, OutcomeSuccess, nil, d)
 	if sess == nil {
 		return // OnLogin wrote the response
 	}
 	c.session.set(w, sess)
-	c.log.LogAttrs(r.Context(), slog.LevelInfo, "sso: signed in", slog.Any("identity", id))
+	c.log.LogAttrs(r.Context(), slog.LevelInfo, "sso: signed in", slog.String("profile", sess.Profile), slog.Any("identity", id))
 	redirect(w, returnTo, http.StatusFound)
 }
 
+// loginTrace is what a callback learned of its sign-in, for the Observer.
+type loginTrace struct{ profile, issuer string }
+
 // complete runs the checks of a callback in order and returns the new
 // session, or nil when OnLogin took over the response.
-func (c *Client) complete(w http.ResponseWriter, r *http.Request) (*Identity, *Session, string, error) {
+func (c *Client) complete(w http.ResponseWriter, r *http.Request, tr *loginTrace) (*Identity, *Session, string, error) {
 	ctx := r.Context()
 	q := r.URL.Query()
 	now := c.cfg.Now()
@@ -357,11 +371,25 @@ func (c *Client) complete(w http.ResponseWriter, r *http.Request) (*Identity, *S
 	if e != nil {
 		return nil, nil, "", e
 	}
+	tr.profile = a.Profile
 	// Its profile must still exist and be enabled.
 	p, err := c.provider(ctx, a.Profile)
 	if err != nil {
 		return nil, nil, "", err
 	}
+	tr.issuer = p.issuer
+	id, sess, target, err := c.completeWith(w, r, q, a, p, now)
+	if err != nil && err != errLinked {
+		c.step(ctx, p, "callback", err)
+	}
+	return id, sess, target, err
+}
+
+// completeWith runs the checks after the attempt and its provider are
+// known; see complete.
+func (c *Client) completeWith(w http.ResponseWriter, r *http.Request, q url.Values, a *attempt, p *provider, now time.Time) (*Identity, *Session, string, error) {
+	ctx := r.Context()
+	c.step(ctx, p, "attempt", nil)
 	// A broker sign-in's app and return URL must still be registered.
 	if a.App != "" {
 		if c.broker == nil || c.broker.apps[a.App] == nil {
@@ -407,7 +435,8 @@ func (c *Client) complete(w http.ResponseWriter, r *http.Request) (*Identity, *S
 	if err != nil {
 		return nil, nil, "", err
 	}
-	rawID, _ := tok.Extra("id_token").(string)
+	c.step(ctx, p, "exchange", nil)
+	rawID := tok.IDToken
 	// 6. The ID token (OIDC Core §3.1.3.7), then at_hash.
 	idt, err := c.verifyIDToken(ctx, p, rawID, a.Nonce)
 	if err != nil {
@@ -416,6 +445,7 @@ func (c *Client) complete(w http.ResponseWriter, r *http.Request) (*Identity, *S
 	if err := idt.VerifyAccessToken(tok.AccessToken); err != nil {
 		return nil, nil, "", err
 	}
+	c.step(ctx, p, "id_token", nil)
 	// 7. Claims, completed by userinfo when they lack what the mapping
 	// needs.
 	cl, err := idt.claimsMap()
@@ -428,6 +458,7 @@ func (c *Client) complete(w http.ResponseWriter, r *http.Request) (*Identity, *S
 		if err != nil {
 			return nil, nil, "", err
 		}
+		c.step(ctx, p, "userinfo", nil)
 		for k, v := range ui {
 			if _, ok := cl[k]; !ok {
 				cl[k] = v
@@ -447,6 +478,7 @@ func (c *Client) complete(w http.ResponseWriter, r *http.Request) (*Identity, *S
 	case err != nil:
 		return nil, nil, "", newError(CodeClaimsInvalid, "", err)
 	}
+	c.step(ctx, p, "claims", nil)
 	// 8. The policy and provisioning: who may come in, as which user.
 	if !pol.AllowsEmail(id.Email, id.EmailVerified) {
 		return nil, nil, "", newError(CodeDomainNotAllowed, "the email's domain is not allowed, or the email is missing or unverified", nil)
@@ -471,6 +503,7 @@ func (c *Client) complete(w http.ResponseWriter, r *http.Request) (*Identity, *S
 			return nil, nil, "", provisioningError(err)
 		}
 		userID = res.User.ID
+		c.step(ctx, p, "provisioning", nil)
 	}
 	// 9. The application's say.
 	login := &Login{Identity: id, Profile: a.Profile, UserID: userID, ReturnTo: a.ReturnTo, IDToken: rawID, App: a.App}
@@ -492,9 +525,14 @@ func (c *Client) complete(w http.ResponseWriter, r *http.Request) (*Identity, *S
 		ID: randtoken.New(32), Identity: id, Profile: a.Profile, UserID: userID, SID: sid, IDToken: rawID,
 		CreatedAt: now, ExpiresAt: now.Add(c.cfg.SessionLifetime),
 	}
+	if c.cfg.KeepTokens {
+		sess.Tokens = &Tokens{AccessToken: Secret(tok.AccessToken), TokenType: tok.TokenType,
+			RefreshToken: Secret(tok.RefreshToken), Expiry: tok.expiry(now)}
+	}
 	if err := c.sessions.Save(ctx, sess); err != nil {
 		return nil, nil, "", newError(CodeProviderUnavailable, "the session store failed", err)
 	}
+	c.step(ctx, p, "session", nil)
 	if old, err := r.Cookie(c.session.name); err == nil {
 		_ = c.sessions.Delete(ctx, old.Value)
 	}

@@ -220,8 +220,21 @@ type Config struct {
 	// providers.
 	AllowPrivate []string
 	// Logger receives structured events; default slog.Default(). No
-	// secret, token, code or state is ever logged.
+	// secret, token, code or state is ever logged. At Info: sign-in
+	// started, signed in, signed out, refusals (Warn; Error for 5xx). At
+	// Debug: each step of a callback ("sso: login step": attempt,
+	// exchange, id_token, userinfo, claims, provisioning, session, with
+	// the profile, outcome and error code) and every provider call.
 	Logger *slog.Logger
+	// Observer, when set, is told of every sign-in's start and outcome and
+	// of every call to a provider, for metrics: see Observer.
+	Observer Observer
+	// KeepTokens keeps the access and refresh tokens in the session, for
+	// Client.TokenSource: the application calls APIs as the user, and
+	// with the offline_access scope (or the provider's equivalent) the
+	// access token is refreshed when it expires. Off by default: a
+	// session then holds no token but the ID token.
+	KeepTokens bool
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 	// ClockSkew is the leeway for exp, iat and nbf; default 2 minutes.
@@ -247,7 +260,7 @@ type settings struct {
 	origin       string       // scheme://host of RedirectURL
 	postLogout   string       // absolute PostLogoutRedirectURL
 	postLogoutIn string       // local path for redirecting without a provider
-	tokenClient  *http.Client // HTTPClient, checking token responses strictly
+	tokenClient  *http.Client // HTTPClient without redirects
 }
 
 func configError(format string, args ...any) error {

@@ -1,21 +1,18 @@
 package ssoclient
 
 import (
-	"bytes"
-	"context"
+		"context"
 	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
+	"net/url"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
-
-	"golang.org/x/oauth2"
 
 	"github.com/ssokit/ssokit/internal/jose"
 	"github.com/ssokit/ssokit/internal/randtoken"
@@ -59,139 +56,235 @@ func (c *Client) clientAssertion(p *provider) (string, error) {
 	})
 }
 
-// exchange redeems the code at the token endpoint with the provider's one
-// authentication method.
-func (c *Client) exchange(ctx context.Context, p *provider, code, verifier string) (*oauth2.Token, error) {
-	opts := []oauth2.AuthCodeOption{oauth2.VerifierOption(verifier)}
-	if p.authMethod == AuthPrivateKeyJWT {
+// tokenResponse is a token endpoint's successful answer (RFC 6749 §5.1,
+// OIDC Core §3.1.3.3), read strictly by parseTokenResponse.
+type tokenResponse struct {
+	AccessToken  string
+	TokenType    string
+	IDToken      string
+	RefreshToken string
+	// ExpiresIn is the access token's lifetime in seconds; 0 when the
+	// provider did not say.
+	ExpiresIn int64
+}
+
+// expiry is when the access token expires, from a response received at
+// now; zero when unknown.
+func (t *tokenResponse) expiry(now time.Time) time.Time {
+	if t.ExpiresIn <= 0 {
+		return time.Time{}
+	}
+	return now.Add(time.Duration(t.ExpiresIn) * time.Second)
+}
+
+// exchange redeems the code at the token endpoint, proving the PKCE
+// verifier (RFC 7636 §4.5).
+func (c *Client) exchange(ctx context.Context, p *provider, code, verifier string) (*tokenResponse, error) {
+	form := url.Values{
+		"grant_type":    {"authorization_code"},
+		"code":          {code},
+		"redirect_uri":  {c.cfg.redirect},
+		"code_verifier": {verifier},
+	}
+	return c.tokenRequest(ctx, p, "the code exchange", form)
+}
+
+// tokenRequest posts a grant to p's token endpoint with the provider's one
+// client authentication method, and reads the answer strictly. It follows
+// no redirect: a token request carries the client's credentials and the
+// grant, and only the token endpoint may see them.
+//
+// This replaces x/oauth2's Config.Exchange, which DESIGN.md first named:
+// the answer has to be read strictly here anyway (x/oauth2 reads JSON
+// member names without regard to case and accepts form-encoded answers),
+// x/oauth2 then decoded it twice more, and its refresh path cannot send a
+// private_key_jwt assertion.
+func (c *Client) tokenRequest(ctx context.Context, p *provider, what string, form url.Values) (*tokenResponse, error) {
+	cc := p.conn
+	switch p.authMethod {
+	case AuthClientSecretPost:
+		form.Set("client_id", cc.clientID)
+		form.Set("client_secret", string(cc.secret))
+	case AuthPrivateKeyJWT:
 		a, err := c.clientAssertion(p)
 		if err != nil {
 			return nil, newError(CodeConfigInvalid, "signing the client assertion failed", err)
 		}
-		opts = append(opts,
-			oauth2.SetAuthURLParam("client_assertion_type", assertionType),
-			oauth2.SetAuthURLParam("client_assertion", a))
+		form.Set("client_id", cc.clientID)
+		form.Set("client_assertion_type", assertionType)
+		form.Set("client_assertion", a)
+	case AuthNone:
+		form.Set("client_id", cc.clientID)
 	}
 	ctx, cancel := c.cfg.timeout(ctx)
 	defer cancel()
-	// The one place the oauth2 context key is set: our own call.
-	ctx = context.WithValue(ctx, oauth2.HTTPClient, c.cfg.tokenClient)
-	tok, err := p.oauth.Exchange(ctx, code, opts...)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.endpoints.Token, strings.NewReader(form.Encode()))
 	if err != nil {
-		return nil, tokenError(err)
+		return nil, newError(CodeConfigInvalid, "the token endpoint URL is invalid", nil)
 	}
-	if tok.Type() != "Bearer" {
-		return nil, newError(CodeProviderUnavailable, fmt.Sprintf("token_type %q is not Bearer", clip(tok.TokenType)), nil)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "application/json")
+	if p.authMethod == AuthClientSecretBasic {
+		// RFC 6749 §2.3.1: each part form-encoded first.
+		req.SetBasicAuth(url.QueryEscape(cc.clientID), url.QueryEscape(string(cc.secret)))
+	}
+	start := time.Now()
+	resp, err := c.cfg.tokenClient.Do(req)
+	if err != nil {
+		c.observeEndpoint(ctx, p, EndpointToken, 0, time.Since(start), err)
+		return nil, tokenTransportError(what, err)
+	}
+	body, err := safehttp.ReadAll(resp.Body, maxTokenResponseBytes)
+	resp.Body.Close()
+	c.observeEndpoint(ctx, p, EndpointToken, resp.StatusCode, time.Since(start), err)
+	if err != nil {
+		return nil, tokenTransportError(what, err)
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return nil, tokenStatusError(resp.StatusCode, body)
+	}
+	tok, err := parseTokenResponse(body)
+	if err != nil {
+		return nil, newError(CodeProviderUnavailable, "the token response is refused", err)
 	}
 	return tok, nil
 }
 
-// tokenError classifies a token endpoint failure without keeping the
-// response body, which a provider may fill with anything.
-func tokenError(err error) *Error {
-	var re *oauth2.RetrieveError
-	if errors.As(err, &re) {
-		status := 0
-		if re.Response != nil {
-			status = re.Response.StatusCode
-		}
-		detail := fmt.Sprintf("the token endpoint answered %d %s", status, clip(re.ErrorCode))
-		switch {
-		case status >= 500:
-			// A failing endpoint, whatever error its body names.
-			return newError(CodeProviderUnavailable, detail, nil)
-		case re.ErrorCode == "invalid_client" || re.ErrorCode == "unauthorized_client":
-			return newError(CodeInvalidClient, detail, nil)
-		case re.ErrorCode == "invalid_grant":
-			return newError(CodeInvalidGrant, detail, nil)
-		case re.ErrorCode != "" && status >= 400 && status < 500:
-			return newError(CodeProviderError, detail, nil)
-		case status == http.StatusUnauthorized:
-			return newError(CodeInvalidClient, detail, nil)
-		}
-		return newError(CodeProviderUnavailable, detail, nil)
-	}
+// tokenTransportError is a token request that got no complete answer.
+func tokenTransportError(what string, err error) *Error {
 	if safehttp.IsTimeout(err) {
-		return newError(CodeProviderTimeout, "the token endpoint did not answer in time", nil)
+		return newError(CodeProviderTimeout, "the token endpoint did not answer "+what+" in time", nil)
 	}
-	// Transport and parse errors carry no body: x/oauth2 only quotes one
-	// in RetrieveError, handled above.
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err // its copy of the URL adds nothing
+	}
 	return newError(CodeProviderUnavailable, "the token endpoint failed", err)
+}
+
+// tokenStatusError classifies a token endpoint's refusal (RFC 6749 §5.2)
+// without keeping the response body, which a provider may fill with
+// anything: only a well-formed error code is quoted.
+func tokenStatusError(status int, body []byte) *Error {
+	var e struct {
+		Error any `json:"error"`
+	}
+	code := ""
+	if json.Unmarshal(body, &e) == nil {
+		if s, ok := e.Error.(string); ok {
+			code = s
+		}
+	}
+	detail := fmt.Sprintf("the token endpoint answered %d %s", status, clip(code))
+	switch {
+	case status >= 500:
+		// A failing endpoint, whatever error its body names.
+		return newError(CodeProviderUnavailable, detail, nil)
+	case code == "invalid_client" || code == "unauthorized_client":
+		return newError(CodeInvalidClient, detail, nil)
+	case code == "invalid_grant":
+		return newError(CodeInvalidGrant, detail, nil)
+	case code != "" && status >= 400:
+		return newError(CodeProviderError, detail, nil)
+	case status == http.StatusUnauthorized:
+		return newError(CodeInvalidClient, detail, nil)
+	}
+	return newError(CodeProviderUnavailable, detail, nil)
 }
 
 // maxTokenResponseBytes bounds a token response.
 const maxTokenResponseBytes = 1 << 20
 
-// tokenResponseCheck reads the token endpoint's successful answer before
-// x/oauth2 does, and refuses what x/oauth2 would read leniently: anything
-// but a strict JSON object (OIDC Core §3.1.3.3: no form encoding, no
-// duplicate members, UTF-8, numbers in range), members named like the
-// protocol's in another letter case (encoding/json would take
-// "ACCESS_TOKEN" for access_token), and an access_token that is not a
-// non-empty string. A refusal is a transport error: the provider failed.
-type tokenResponseCheck struct{ next http.RoundTripper }
+// maxExpiresIn bounds expires_in: ten years, in seconds.
+const maxExpiresIn = 10 * 365 * 24 * 3600
 
-func (t tokenResponseCheck) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, err := t.next.RoundTrip(req)
-	if err != nil || resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return resp, err
+// parseTokenResponse reads a token endpoint's successful answer and
+// refuses what a lenient reader would take: anything but a strict JSON
+// object (OIDC Core §3.1.3.3: no form encoding, no duplicate members,
+// UTF-8, numbers in range), members named like the protocol's in another
+// letter case (encoding/json would take "ACCESS_TOKEN" for access_token),
+// a member of the wrong type, an access_token that is not a non-empty
+// string, and a token_type other than Bearer. A missing token_type is
+// Bearer, as x/oauth2 has it.
+func parseTokenResponse(body []byte) (*tokenResponse, error) {
+	if len(body) == 0 || !json.Valid(body) || body[skipSpace(body, 0)] != '{' {
+		return nil, errors.New("not a JSON object")
 	}
-	body, err := safehttp.ReadAll(resp.Body, maxTokenResponseBytes)
-	resp.Body.Close()
-	if err != nil {
-		return nil, err
-	}
-	if err := checkTokenJSON(body); err != nil {
-		return nil, fmt.Errorf("the token response is refused: %w", err)
-	}
-	resp.Body = io.NopCloser(bytes.NewReader(body))
-	resp.ContentLength = int64(len(body))
-	return resp, nil
-}
-
-// tokenMembers are the token response members OIDC and OAuth define.
-var tokenMembers = []string{"access_token", "token_type", "id_token", "expires_in", "refresh_token", "scope"}
-
-func checkTokenJSON(body []byte) error {
-	// What json.Unmarshal into a map refuses: invalid JSON, or a value
-	// other than an object.
-	if !json.Valid(body) || body[skipSpace(body, 0)] != '{' {
-		return errors.New("not a JSON object")
-	}
-	accessToken := false
+	var t tokenResponse
 	err := strictObject(body, func(name string, raw json.RawMessage) error {
 		for _, want := range tokenMembers {
 			if name != want && strings.EqualFold(name, want) {
 				return fmt.Errorf("member %q is %s in another case", clip(name), want)
 			}
 		}
-		// raw is valid JSON: a string starts with a quote, and one
-		// longer than "" decodes to a non-empty string.
+		var dst *string
 		switch name {
 		case "access_token":
-			accessToken = raw[0] == '"' && len(raw) > 2
+			dst = &t.AccessToken
 		case "token_type":
-			if raw[0] != '"' {
-				return errors.New("token_type is not a string")
-			}
+			dst = &t.TokenType
 		case "id_token":
-			if raw[0] != '"' {
-				return errors.New("id_token is not a string")
+			dst = &t.IDToken
+		case "refresh_token":
+			dst = &t.RefreshToken
+		case "expires_in":
+			n, err := expiresIn(raw)
+			if err != nil {
+				return err
 			}
+			t.ExpiresIn = n
+			return nil
+		default:
+			return nil
 		}
-		return nil
+		if string(raw) == "null" {
+			return nil // absent; a missing access_token is refused below
+		}
+		if raw[0] != '"' {
+			return fmt.Errorf("%s is not a string", name)
+		}
+		return unmarshalString(raw, dst)
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if !numbersInRange(body) {
-		return errors.New("not a JSON object") // as json.Unmarshal refuses 1e700
+		return nil, errors.New("a number is out of range")
 	}
-	if !accessToken {
-		return errors.New("no access_token string")
+	if t.AccessToken == "" {
+		return nil, errors.New("no access_token string")
 	}
-	return nil
+	if t.TokenType == "" {
+		t.TokenType = "Bearer"
+	}
+	if !strings.EqualFold(t.TokenType, "Bearer") {
+		return nil, fmt.Errorf("token_type %q is not Bearer", clip(t.TokenType))
+	}
+	return &t, nil
 }
+
+// expiresIn reads expires_in: a number of seconds, or (as some providers
+// send it) a string holding one.
+func expiresIn(raw json.RawMessage) (int64, error) {
+	if raw[0] == '"' {
+		var s string
+		if err := unmarshalString(raw, &s); err != nil {
+			return 0, err
+		}
+		raw = json.RawMessage(s)
+	}
+	if string(raw) == "null" {
+		return 0, nil
+	}
+	n, err := strconv.ParseFloat(string(raw), 64)
+	if err != nil || n < 0 || n > maxExpiresIn || n != float64(int64(n)) {
+		return 0, errors.New("expires_in is not a number of seconds")
+	}
+	return int64(n), nil
+}
+
+// tokenMembers are the token response members OIDC and OAuth define.
+var tokenMembers = []string{"access_token", "token_type", "id_token", "expires_in", "refresh_token", "scope"}
 
 // numbersInRange reports whether every number in the valid JSON b is
 // within float64's range, as json.Unmarshal into an any requires.
@@ -218,14 +311,10 @@ func numbersInRange(b []byte) bool {
 	return true
 }
 
-// tokenHTTPClient is client with tokenResponseCheck in front of its
-// transport.
+// tokenHTTPClient is client without redirects: a token request is
+// answered by the token endpoint itself.
 func tokenHTTPClient(client *http.Client) *http.Client {
 	c := *client
-	next := c.Transport
-	if next == nil {
-		next = http.DefaultTransport
-	}
-	c.Transport = tokenResponseCheck{next: next}
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	return &c
 }

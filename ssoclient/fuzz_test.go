@@ -946,7 +946,6 @@ func FuzzTokenResponse(f *testing.F) {
 	e := newFzEnv(f)
 	e.useStaticProvider()
 	srv, ans := fzServe(f)
-	e.c.prov.oauth.Endpoint.TokenURL = srv.URL + "/token"
 	e.c.prov.endpoints.Token = srv.URL + "/token"
 	const code, verifier = "fz-code-0123456789", "fz-verifier-0123456789abcdefghijklmnopqrstuvw"
 	f.Fuzz(func(t *testing.T, status int, contentType string, body []byte) {
@@ -999,7 +998,7 @@ func FuzzTokenResponse(f *testing.F) {
 		}
 		// The ID token inside is verified like any other: nothing the
 		// test's key did not sign passes.
-		raw, _ := tok.Extra("id_token").(string)
+		raw := tok.IDToken
 		if _, err := e.c.verifyIDToken(context.Background(), e.c.prov, raw, "n"); err == nil {
 			t.Fatalf("an ID token from an arbitrary token answer verified: %q", raw)
 		} else if se := fzCheckError(t, err); se.Status != http.StatusBadRequest {

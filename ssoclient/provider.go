@@ -10,8 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/oauth2"
-
 	"github.com/ssokit/ssokit/discovery"
 	"github.com/ssokit/ssokit/internal/safehttp"
 	"github.com/ssokit/ssokit/jwks"
@@ -27,7 +25,7 @@ type provider struct {
 	endpoints  Endpoints
 	keys       *jwks.KeySet
 	authMethod AuthMethod
-	oauth      *oauth2.Config
+	scopes     []string // requested, openid first
 	// authPrefix is the fixed part of the authorization request.
 	authPrefix string
 	// version is the UpdatedAt of the profile it was made from.
@@ -77,6 +75,10 @@ func newProvider(ctx context.Context, s *settings, disc *discovery.Client, cc *c
 	p.keys, err = jwks.New(jwks.Config{
 		URL: p.endpoints.JWKS, HTTPClient: s.HTTPClient, Algorithms: s.Algorithms,
 		Timeout: s.Timeout, Now: s.Now,
+		OnFetch: func(status int, d time.Duration, err error) {
+			// A background refresh has no request context.
+			s.providerCall(context.Background(), cc.profile, p.issuer, EndpointJWKS, status, d, err)
+		},
 	})
 	if err != nil {
 		return nil, configError("JWKS: %v", err)
@@ -86,27 +88,8 @@ func newProvider(ctx context.Context, s *settings, disc *discovery.Client, cc *c
 		supported = p.meta.TokenEndpointAuthMethodsSupported
 	}
 	p.authMethod = cc.chooseAuthMethod(supported)
-	style := oauth2.AuthStyleInParams
-	if p.authMethod == AuthClientSecretBasic {
-		style = oauth2.AuthStyleInHeader
-	}
-	p.oauth = &oauth2.Config{
-		ClientID: cc.clientID,
-		Endpoint: oauth2.Endpoint{
-			AuthURL:  p.endpoints.Authorization,
-			TokenURL: p.endpoints.Token,
-			// One pinned style: x/oauth2's auto-detection would resend the
-			// code the other way after any failure, which providers
-			// report as a code already redeemed.
-			AuthStyle: style,
-		},
-		RedirectURL: s.redirect,
-		Scopes:      withOpenID(cc.scopes),
-	}
-	if p.authMethod == AuthClientSecretBasic || p.authMethod == AuthClientSecretPost {
-		p.oauth.ClientSecret = string(cc.secret)
-	}
-	p.authPrefix = authorizationPrefix(p.endpoints.Authorization, cc.clientID, s.redirect, p.oauth.Scopes)
+	p.scopes = withOpenID(cc.scopes)
+	p.authPrefix = authorizationPrefix(p.endpoints.Authorization, cc.clientID, s.redirect, p.scopes)
 	return p, nil
 }
 

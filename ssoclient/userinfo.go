@@ -7,6 +7,7 @@ import (
 	"mime"
 	"net/http"
 	"slices"
+	"time"
 
 	"github.com/ssokit/ssokit/internal/safehttp"
 )
@@ -21,8 +22,10 @@ const maxUserinfoBytes = 256 << 10
 // keys.
 func (c *Client) userinfo(ctx context.Context, p *provider, accessToken, sub string) (map[string]any, error) {
 	h := http.Header{"Authorization": {"Bearer " + accessToken}, "Accept": {"application/json, application/jwt"}}
+	start := time.Now()
 	body, ctype, err := safehttp.GetWithHeader(ctx, c.cfg.HTTPClient, p.endpoints.Userinfo, h,
 		safehttp.Limits{Timeout: c.cfg.Timeout, MaxBytes: maxUserinfoBytes, MaxRedirects: -1})
+	c.observeEndpoint(ctx, p, EndpointUserinfo, safehttp.StatusOf(err), time.Since(start), err)
 	if err != nil {
 		var se *safehttp.StatusError
 		switch {

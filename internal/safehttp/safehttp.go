@@ -79,6 +79,19 @@ func (e *StatusError) Error() string {
 // Unwrap lets errors.Is(err, ErrStatus) hold.
 func (e *StatusError) Unwrap() error { return ErrStatus }
 
+// StatusOf is the HTTP status behind a Get's result: 200 for success,
+// the status of a StatusError, 0 when no answer came.
+func StatusOf(err error) int {
+	if err == nil {
+		return http.StatusOK
+	}
+	var se *StatusError
+	if errors.As(err, &se) {
+		return se.StatusCode
+	}
+	return 0
+}
+
 // IsLoopbackHost reports whether host (without port) names the local machine:
 // "localhost" or a loopback IP literal.
 func IsLoopbackHost(host string) bool {
