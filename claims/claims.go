@@ -138,16 +138,22 @@ var (
 	ErrEmailNotVerified = errors.New("claims: the provider says the email address is not verified")
 )
 
+// SubjectClaim is the claim Identity.Subject is read from for issuer:
+// m.Subject, or else "oid" for Entra ID and "sub" for everyone else.
+func (m Mapping) SubjectClaim(issuer string) string {
+	switch {
+	case m.Subject != "":
+		return m.Subject
+	case IsEntra(issuer):
+		return "oid"
+	}
+	return "sub"
+}
+
 // Map turns verified claims into an Identity. issuer is the token's iss.
 // Map keeps c as Identity.Claims; the caller must not modify it after.
 func Map(issuer string, c map[string]any, m Mapping, trust EmailTrust) (*Identity, error) {
-	subClaim := m.Subject
-	if subClaim == "" {
-		subClaim = "sub"
-		if IsEntra(issuer) {
-			subClaim = "oid"
-		}
-	}
+	subClaim := m.SubjectClaim(issuer)
 	sub := str(c, subClaim)
 	if sub == "" {
 		if subClaim == "oid" {

@@ -19,6 +19,7 @@ import (
 	"github.com/ssokit/ssokit/internal/randtoken"
 	"github.com/ssokit/ssokit/internal/seal"
 	"github.com/ssokit/ssokit/provisioning"
+	"golang.org/x/sync/singleflight"
 )
 
 // Client signs people in through one OpenID provider. It is safe for
@@ -35,6 +36,10 @@ type Client struct {
 	replay      ReplayCache
 	session     sessionCookie
 	broker      *broker // Config.Broker, or nil
+	// refreshes makes concurrent refreshes of one session share one
+	// token request: a provider that rotates refresh tokens would
+	// refuse the second.
+	refreshes *singleflight.Group
 }
 
 // New checks cfg, discovers the provider and returns a Client. It fails
@@ -73,15 +78,16 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		return nil, configError("CookieKeys: %v", err)
 	}
 	c := &Client{
-		cfg:      s,
-		log:      s.Logger,
-		disc:     disc,
-		prov:     p,
-		profiles: reg,
-		attempts: newAttemptCookies(ring, s.secure),
-		sessions: s.Sessions,
-		replay:   s.Replay,
-		session:  newSessionCookie(s.secure),
+		cfg:       s,
+		log:       s.Logger,
+		disc:      disc,
+		prov:      p,
+		profiles:  reg,
+		attempts:  newAttemptCookies(ring, s.secure),
+		sessions:  s.Sessions,
+		replay:    s.Replay,
+		session:   newSessionCookie(s.secure),
+		refreshes: new(singleflight.Group),
 	}
 	if c.sessions == nil {
 		c.sessions = NewMemorySessionStore(0, s.Now)
@@ -141,6 +147,8 @@ func (c *Client) AuthMethod() AuthMethod {
 //	GET  {mount}/link?profile=ID                              a page with a button posting it
 //	POST {mount}/logout                                       sign out
 //	GET  {mount}/logout                                       a page with a sign-out button
+//	POST {mount}/backchannel-logout[?profile=ID]              the provider's logout tokens
+//	                                                          (see BackChannelLogoutURL)
 //
 // A broker (Config.Broker) serves besides:
 //
@@ -184,6 +192,12 @@ func (c *Client) Handler() http.Handler {
 			default:
 				methodNotAllowed(w, "GET, POST")
 			}
+		case "backchannel-logout":
+			if r.Method != http.MethodPost {
+				methodNotAllowed(w, "POST")
+				return
+			}
+			c.backChannelLogout(w, r)
 		case "ticket":
 			if c.broker == nil {
 				http.NotFound(w, r)

@@ -96,6 +96,16 @@ const (
 	// wrong: an unknown app, a wrong secret, or an assertion that does not
 	// verify.
 	CodeAppAuthFailed Code = "app_auth_failed"
+	// The provider refused to refresh the session's access token (the
+	// refresh token was revoked or expired, the user disabled): the
+	// session is ended.
+	CodeRefreshFailed Code = "refresh_failed"
+	// The session keeps no tokens (Config.KeepTokens is off), or no
+	// refresh token when its access token has expired.
+	CodeNoToken Code = "no_token"
+	// A back-channel logout request's logout_token is missing or fails
+	// validation (OpenID Connect Back-Channel Logout 1.0 §2.6).
+	CodeLogoutTokenInvalid Code = "logout_token_invalid"
 )
 
 // codeInfo is a code's status and the message a person sees.
@@ -135,6 +145,9 @@ var codeInfo = map[Code]struct {
 	CodeReturnURLInvalid:     {http.StatusBadRequest, "The application that sent you here asked to return to an address it has not registered. Go back and tell its administrator."},
 	CodeTicketInvalid:        {http.StatusBadRequest, "The ticket is invalid: unknown, already redeemed, expired, or issued to another application."},
 	CodeAppAuthFailed:        {http.StatusUnauthorized, "The application's credentials for redeeming tickets are missing or wrong."},
+	CodeRefreshFailed:        {http.StatusUnauthorized, "Your sign-in at the identity provider has ended or was revoked. Sign in again."},
+	CodeNoToken:              {http.StatusUnauthorized, "This session holds no usable access token. Sign in again."},
+	CodeLogoutTokenInvalid:   {http.StatusBadRequest, "The logout request is invalid."},
 	CodeAccountConflict:      {http.StatusConflict, "Your sign-in matches an account that is already connected to another identity at this provider. Sign in as you did before and connect this one from your account settings, or ask an administrator."},
 }
 

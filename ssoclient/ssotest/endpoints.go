@@ -23,6 +23,7 @@ type authCode struct {
 	challenge   string
 	method      string
 	authTime    time.Time
+	sid         string // the provider session the code was issued in
 	expires     time.Time
 	used        bool     // redeemed once; kept until expiry to detect a replay
 	issued      []string // access and refresh tokens, revoked if the code is replayed
@@ -34,6 +35,7 @@ type grant struct {
 	user     string
 	scope    string
 	authTime time.Time
+	sid      string
 	expires  time.Time // zero: does not expire
 }
 
@@ -79,6 +81,8 @@ func (p *Provider) Discovery() map[string]any {
 			"email", "email_verified", "preferred_username", "name", "picture", "locale", "groups",
 		},
 		"authorization_response_iss_parameter_supported": true,
+		"backchannel_logout_supported":                   true,
+		"backchannel_logout_session_supported":           true,
 	}
 	if f.ModifyDiscovery != nil {
 		f.ModifyDiscovery(doc)
@@ -203,6 +207,7 @@ func (p *Provider) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	}
 
 	code := randtoken.New(32)
+	sid := randtoken.New(16)
 	now := p.now()
 	method := q.Get("code_challenge_method")
 	if method == "" && q.Get("code_challenge") != "" {
@@ -213,8 +218,12 @@ func (p *Provider) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		clientID: client.ID, redirectURI: redirectURI, user: user.Subject,
 		nonce: q.Get("nonce"), scope: q.Get("scope"),
 		challenge: q.Get("code_challenge"), method: method,
-		authTime: now, expires: now.Add(CodeLifetime),
+		authTime: now, sid: sid, expires: now.Add(CodeLifetime),
 	}
+	if len(p.sessions) >= maxSessions {
+		p.sessions = slices.Delete(p.sessions, 0, len(p.sessions)-maxSessions+1)
+	}
+	p.sessions = append(p.sessions, opSession{sid: sid, user: user.Subject, clientID: client.ID})
 	p.mu.Unlock()
 	back(url.Values{"code": {code}})
 }

@@ -70,6 +70,9 @@ type Client struct {
 	RedirectURIs []string
 	// PostLogoutRedirectURIs work as RedirectURIs, for end_session.
 	PostLogoutRedirectURIs []string
+	// BackChannelLogoutURI receives logout tokens when a user's sessions
+	// end at the provider ([Provider.BackChannelLogout]).
+	BackChannelLogoutURI string
 }
 
 // A User is a person who can sign in at the provider. Its fields become
@@ -208,6 +211,16 @@ type Provider struct {
 	lastToken      *TokenRequest
 	lastEndSession url.Values
 	counts         map[Endpoint]int
+	sessions       []opSession // sign-ins, for back-channel logout
+}
+
+// maxSessions bounds the sign-ins a Provider remembers for back-channel
+// logout; the oldest are forgotten first.
+const maxSessions = 10_000
+
+// opSession is a sign-in at the provider: its sid, who, for which client.
+type opSession struct {
+	sid, user, clientID string
 }
 
 // New starts a Provider for a test and closes it when the test ends. It

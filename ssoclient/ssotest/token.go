@@ -311,7 +311,7 @@ func (p *Provider) redeemCode(client Client, form url.Values, f Faults) (map[str
 	if !ok {
 		return nil, invalidGrant("the user no longer exists")
 	}
-	resp, issued, err := p.issue(client, u, c.scope, c.nonce, c.authTime, f)
+	resp, issued, err := p.issue(client, u, c.scope, c.nonce, c.authTime, c.sid, f)
 	if err != nil {
 		return nil, err
 	}
@@ -359,13 +359,13 @@ func (p *Provider) redeemRefresh(client Client, form url.Values, f Faults) (map[
 	if !ok {
 		return nil, invalidGrant("the user no longer exists")
 	}
-	resp, _, err := p.issue(client, u, g.scope, "", g.authTime, f)
+	resp, _, err := p.issue(client, u, g.scope, "", g.authTime, g.sid, f)
 	return resp, err
 }
 
 // issue makes the token response: an access token, an ID token, and a
 // refresh token when offline_access was granted.
-func (p *Provider) issue(client Client, u User, scope, nonce string, authTime time.Time, f Faults) (map[string]any, []string, error) {
+func (p *Provider) issue(client Client, u User, scope, nonce string, authTime time.Time, sid string, f Faults) (map[string]any, []string, error) {
 	now := p.now()
 	access := randtoken.New(32)
 	issued := []string{access}
@@ -386,12 +386,12 @@ func (p *Provider) issue(client Client, u User, scope, nonce string, authTime ti
 		refresh := randtoken.New(32)
 		issued = append(issued, refresh)
 		p.mu.Lock()
-		p.refreshTokens[refresh] = &grant{clientID: client.ID, user: u.Subject, scope: scope, authTime: authTime}
+		p.refreshTokens[refresh] = &grant{clientID: client.ID, user: u.Subject, scope: scope, authTime: authTime, sid: sid}
 		p.mu.Unlock()
 		resp["refresh_token"] = refresh
 	}
 	if !f.OmitIDToken {
-		idt, err := p.idToken(client.ID, u, scope, nonce, authTime, access, f)
+		idt, err := p.idToken(client.ID, u, scope, nonce, authTime, sid, access, f)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -401,7 +401,7 @@ func (p *Provider) issue(client Client, u User, scope, nonce string, authTime ti
 }
 
 // idToken builds and signs an ID token (OIDC Core §2), applying the faults.
-func (p *Provider) idToken(clientID string, u User, scope, nonce string, authTime time.Time, access string, f Faults) (string, error) {
+func (p *Provider) idToken(clientID string, u User, scope, nonce string, authTime time.Time, sid, access string, f Faults) (string, error) {
 	now := p.now().Add(f.TimeShift)
 	claims := map[string]any{}
 	if !f.ThinIDToken {
@@ -416,6 +416,9 @@ func (p *Provider) idToken(clientID string, u User, scope, nonce string, authTim
 	claims["auth_time"] = authTime.Add(f.TimeShift).Unix()
 	if nonce != "" {
 		claims["nonce"] = nonce
+	}
+	if sid != "" {
+		claims["sid"] = sid
 	}
 	p.mu.Lock()
 	alg := p.keys[0].alg
