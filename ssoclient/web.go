@@ -102,6 +102,23 @@ func (c *Client) Session(r *http.Request) *Session {
 	return s
 }
 
+// EndSessions ends every session f selects and returns how many were
+// active: "sign out everywhere" (SessionFilter{UserID: id}), an offboarded
+// employee, every session of a person at a provider. The browsers are
+// signed out at their next request. An empty filter is refused
+// (ErrEmptyFilter), never "everyone".
+func (c *Client) EndSessions(ctx context.Context, f SessionFilter) (int, error) {
+	if !f.Valid() {
+		return 0, ErrEmptyFilter
+	}
+	n, err := c.sessions.DeleteMatching(ctx, f)
+	if err != nil {
+		return n, newError(CodeProviderUnavailable, "the session store failed", err)
+	}
+	c.log.LogAttrs(ctx, slog.LevelInfo, "sso: sessions ended", slog.String("profile", f.Profile), slog.String("user", f.UserID), slog.Int("sessions_ended", n))
+	return n, nil
+}
+
 // Identity returns the signed-in person, or nil.
 func (c *Client) Identity(r *http.Request) *Identity {
 	if s := c.Session(r); s != nil {
