@@ -70,6 +70,25 @@
 //	oidcc-client-test-missing-athash       no at_hash, optional in the code flow: signs in
 //	oidcc-client-test-ignores-unparseable-key-in-jwks  an AKP key and an unknown kty beside the real key: signs in
 //
+// Back-channel logout (TestBackChannelLogoutConformance): the browser signs
+// in, the provider posts a logout token; a valid one is answered 200 and
+// ends the session (and its replay is refused), a bad one 400 and the
+// session stays. Every answer carries Cache-Control: no-store.
+//
+//	oidcc-client-test-rp-backchannel-rpinitlogout            a valid logout token (sub and sid)
+//	oidcc-client-test-rp-backchannel-rpinitlogout-alg-none   unsigned
+//	oidcc-client-test-rp-backchannel-rpinitlogout-wrong-alg  HS256 keyed with the client secret
+//	oidcc-client-test-rp-backchannel-rpinitlogout-no-event   no events claim
+//	oidcc-client-test-rp-backchannel-rpinitlogout-wrong-event events without the back-channel logout member
+//	oidcc-client-test-rp-backchannel-rpinitlogout-with-nonce a nonce claim
+//	oidcc-client-test-rp-backchannel-rpinitlogout-wrong-aud  aud another client
+//	oidcc-client-test-rp-backchannel-rpinitlogout-wrong-issuer iss another issuer
+//	ssokit-backchannel-no-sub-no-sid                         neither sub nor sid
+//	ssokit-backchannel-jti-missing                           no jti (single use needs one)
+//	ssokit-backchannel-iat-missing                           no iat
+//	ssokit-backchannel-expired                               exp an hour ago
+//	ssokit-backchannel-id-token                              the sign-in's ID token posted as a logout token
+//
 // ssokit's own:
 //
 //	ssokit-nonce-missing                   no nonce in the ID token: nonce_mismatch
@@ -134,9 +153,11 @@
 //	rp-support-3rd-party-init-login
 //	                                       optional; ssokit's /login does not read iss or target_link_uri
 //	the conformance-suite's refresh-token modules
-//	                                       ssokit does not use refresh tokens
+//	                                       they test an OP; ssokit's refresh (Client.TokenSource) is tested in
+//	                                       ssoclient (TestTokenSource*): rotation, refusal ends the session,
+//	                                       the refreshed ID token's iss/sub/auth_time
 //	the conformance-suite's mTLS endpoint-aliases module
 //	                                       mutual-TLS client authentication is not offered
-//	front-channel, back-channel and session-management logout tests
-//	                                       ssokit implements RP-initiated logout only
+//	front-channel and session-management logout tests
+//	                                       ssokit implements RP-initiated and back-channel logout
 package conformance
