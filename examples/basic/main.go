@@ -26,6 +26,11 @@
 //	SSO_KNOWN_USERS         usernames or emails that exist before any sign-in, comma separated
 //	                        (an entry with @ matches a verified email or an email-shaped username)
 //	SSO_EMAIL_TRUST         claim (default: trust email_verified, refuse false), provider or never
+//	LOG_LEVEL               debug (every sign-in step and provider call), info (default), warn or error
+//
+// Register at the provider, besides the redirect URI, the back-channel
+// logout URI ${BASE_URL}/auth/sso/backchannel-logout if it supports
+// OpenID Connect Back-Channel Logout; both are printed at startup.
 package main
 
 import (
@@ -81,8 +86,12 @@ func run() error {
 		KeyID:        os.Getenv("SSO_KEY_ID"),
 		RedirectURL:  baseURL + "/auth/sso/callback",
 		Scopes:       strings.FieldsFunc(os.Getenv("SSO_SCOPES"), func(r rune) bool { return r == ' ' || r == ',' }),
-		Logger:       slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo})),
 	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(env("LOG_LEVEL", "info"))); err != nil {
+		return fmt.Errorf("LOG_LEVEL: %w", err)
+	}
+	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	if err := policyFromEnv(&cfg); err != nil {
 		return err
 	}
@@ -101,8 +110,9 @@ func run() error {
 		cfg.PrivateKey = key
 	}
 
+	backChannel := baseURL + "/auth/sso/backchannel-logout"
 	if cfg.Issuer == "" {
-		idp, err := startFakeProvider(&cfg)
+		idp, err := startFakeProvider(&cfg, backChannel)
 		if err != nil {
 			return err
 		}
@@ -146,6 +156,7 @@ func run() error {
 		defer cancel()
 		_ = srv.Shutdown(shutdown)
 	}()
+	fmt.Printf("redirect URI: %s\nback-channel logout URI: %s\n", cfg.RedirectURL, sso.BackChannelLogoutURL(""))
 	fmt.Printf("listening on http://%s (open %s)\n", ln.Addr(), baseURL)
 	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 		return err
@@ -155,8 +166,9 @@ func run() error {
 
 // startFakeProvider starts ssotest with a client registered for cfg's
 // redirect URL and authentication method, and points cfg at it.
-func startFakeProvider(cfg *ssoclient.Config) (*ssotest.Provider, error) {
+func startFakeProvider(cfg *ssoclient.Config, backChannel string) (*ssotest.Provider, error) {
 	client := ssotest.Client{
+		BackChannelLogoutURI:   backChannel,
 		ID:                     "basic-example",
 		Secret:                 "basic-example-secret",
 		AuthMethod:             string(cfg.AuthMethod),
