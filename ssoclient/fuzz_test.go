@@ -1114,3 +1114,68 @@ func FuzzUserinfo(f *testing.F) {
 		}
 	})
 }
+
+// FuzzLogoutToken signs arbitrary claims with the provider's key and posts
+// them to back-channel logout's validation: a refusal is 400
+// logout_token_invalid (never a panic or a 5xx); an acceptance has, by
+// encoding/json's exact-name reading, the provider's iss, this client in
+// aud, a jti, a sub or sid, iat not in the future, the back-channel event
+// as an object, and no nonce.
+func FuzzLogoutToken(f *testing.F) {
+	const ev = `"events":{"http://schemas.openid.net/event/backchannel-logout":{}}`
+	base := `"iss":"https://idp.example","aud":"ssotest-client","iat":1700000000,"jti":"j1"`
+	for _, s := range []string{
+		`{` + base + `,"sub":"alice",` + ev + `}`,
+		`{` + base + `,"sid":"s1",` + ev + `}`,
+		`{` + base + `,"sub":"alice","sid":"s1","exp":1700000120,` + ev + `}`,
+		`{` + base + `,"sub":"alice",` + ev + `,"nonce":"n"}`,
+		`{` + base + `,"sub":"alice",` + ev + `,"nonce":null}`,
+		`{` + base + `,"sub":"alice","events":{"http://schemas.openid.net/event/backchannel-logout":"x"}}`,
+		`{` + base + `,"sub":"alice","events":[]}`,
+		`{` + base + `,"SUB":"alice",` + ev + `}`,
+		`{` + base + `,"sub":"alice","EVENTS":{"http://schemas.openid.net/event/backchannel-logout":{}}}`,
+		`{` + base + `,"sub":"alice","sid":7,` + ev + `}`,
+		`{` + base + `,"sub":"alice","jti":"j2",` + ev + `}`,
+		`{"iss":"https://idp.example","aud":"ssotest-client","iat":1700000000,"sub":"alice",` + ev + `}`,
+		`{"iss":"https://idp.example","aud":"ssotest-client","iat":1800000000,"jti":"j","sub":"alice",` + ev + `}`,
+		`{"iss":"https://idp.example","aud":"ssotest-client","iat":1600000000,"jti":"j","sub":"alice",` + ev + `}`,
+		`{}`, `[]`, `null`,
+	} {
+		f.Add([]byte(s))
+	}
+	e := newFzEnv(f)
+	e.useStaticProvider()
+	skew := e.c.cfg.ClockSkew
+	f.Fuzz(func(t *testing.T, payload []byte) {
+		tok := e.sign(t, payload)
+		_, err := e.c.verifyLogoutToken(context.Background(), e.c.prov, tok)
+		if err != nil {
+			se := fzCheckError(t, err)
+			if se.Status != http.StatusBadRequest || se.Code != CodeLogoutTokenInvalid {
+				t.Fatalf("a bad logout token is %d %s: %v", se.Status, se.Code, err)
+			}
+			return
+		}
+		var m map[string]any
+		if json.Unmarshal(payload, &m) != nil || m == nil {
+			t.Fatalf("accepted a payload that is not a JSON object: %q", payload)
+		}
+		str := func(k string) string { s, _ := m[k].(string); return s }
+		aud := false
+		switch a := m["aud"].(type) {
+		case string:
+			aud = a == ssotest.DefaultClientID
+		case []any:
+			aud = slices.Contains(a, any(ssotest.DefaultClientID))
+		}
+		events, _ := m["events"].(map[string]any)
+		_, evOK := events["http://schemas.openid.net/event/backchannel-logout"].(map[string]any)
+		iat, iatOK := m["iat"].(float64)
+		_, hasNonce := m["nonce"]
+		switch {
+		case str("iss") != fzIssuer, !aud, str("jti") == "", str("sub") == "" && str("sid") == "",
+			!evOK, hasNonce, !iatOK, time.Unix(int64(iat), 0).After(fzNow.Add(skew)):
+			t.Fatalf("accepted a logout token the reference refuses: %s", payload)
+		}
+	})
+}
