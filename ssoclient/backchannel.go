@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -84,7 +85,11 @@ func (c *Client) endByLogoutToken(r *http.Request) (int, error) {
 	q := r.URL.Query()
 	p, err := c.provider(ctx, q.Get("profile"))
 	if err != nil {
-		return 0, err
+		if asError(err).Status >= 500 {
+			return 0, err // discovery failed: the provider's keys are out of reach
+		}
+		// §2.8: a request that fails is answered 400.
+		return invalid("no enabled profile "+strconv.Quote(clip(q.Get("profile"))), nil)
 	}
 	cl, err := c.verifyLogoutToken(ctx, p, raw[0])
 	if err != nil {

@@ -245,3 +245,42 @@ func unsigned(claims map[string]any) string {
 	c, _ := json.Marshal(claims)
 	return base64.RawURLEncoding.EncodeToString(h) + "." + base64.RawURLEncoding.EncodeToString(c) + "."
 }
+
+// With profiles, each profile has its own back-channel logout URL: a
+// logout token ends that profile's sessions, and a token from one
+// profile's provider posted to another profile's URL is refused.
+func TestBackChannelLogoutProfiles(t *testing.T) {
+	pa := newProfileApp(t, nil)
+	acme := pa.addProvider("acme", "alice", ssoclient.Profile{DisplayName: "Acme"})
+	globex := pa.addProvider("globex", "alice", ssoclient.Profile{DisplayName: "Globex"})
+	acmeURI, globexURI := pa.sso.BackChannelLogoutURL("acme"), pa.sso.BackChannelLogoutURL("globex")
+	if acmeURI != pa.srv.URL+"/auth/sso/backchannel-logout?profile=acme" {
+		t.Errorf("BackChannelLogoutURL(acme) = %q", acmeURI)
+	}
+	inAcme, inGlobex := newBrowser(t, pa.idp), newBrowser(t, pa.idp)
+	for b, q := range map[*http.Client]string{inAcme: "profile=acme", inGlobex: "profile=globex"} {
+		if r := pa.get(b, "/auth/sso/login?"+q); r.status != http.StatusOK || pa.who(b) != "alice" {
+			t.Fatalf("%s: %d %s", q, r.status, clipBody(r.body))
+		}
+	}
+	send := func(idp *ssotest.Provider, uri string) int {
+		t.Helper()
+		st, err := idp.SendLogoutToken(context.Background(), uri, idp.SignLogoutToken(idp.LogoutTokenClaims(ssotest.DefaultClientID, "alice", "")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	if st := send(acme, globexURI); st != http.StatusBadRequest || pa.who(inGlobex) != "alice" {
+		t.Fatalf("acme's token at globex's URL: %d, globex session %q", st, pa.who(inGlobex))
+	}
+	if st := send(globex, acmeURI); st != http.StatusBadRequest || pa.who(inAcme) != "alice" {
+		t.Fatalf("globex's token at acme's URL: %d, acme session %q", st, pa.who(inAcme))
+	}
+	if st := send(acme, acmeURI); st != http.StatusOK || pa.who(inAcme) != "" || pa.who(inGlobex) != "alice" {
+		t.Fatalf("acme's token: %d; acme %q, globex %q (want only acme's ended)", st, pa.who(inAcme), pa.who(inGlobex))
+	}
+	if st := send(globex, pa.sso.BackChannelLogoutURL("")); st != http.StatusBadRequest {
+		t.Fatalf("a token at the URL without profile: %d", st)
+	}
+}
