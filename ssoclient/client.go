@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/ssokit/ssokit/claims"
 	"github.com/ssokit/ssokit/discovery"
 	"github.com/ssokit/ssokit/internal/randtoken"
@@ -40,6 +41,9 @@ type Client struct {
 	// token request: a provider that rotates refresh tokens would
 	// refuse the second.
 	refreshes *singleflight.Group
+	// leases are the refresh leases this process claimed and still holds
+	// after a failed refresh (see refresh).
+	leases *lru.Cache[string, time.Time]
 }
 
 // New checks cfg, discovers the provider and returns a Client. It fails
@@ -88,6 +92,7 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		replay:    s.Replay,
 		session:   newSessionCookie(s.secure),
 		refreshes: new(singleflight.Group),
+		leases:    newLeases(),
 	}
 	if c.sessions == nil {
 		c.sessions = NewMemorySessionStore(0, s.Now)
@@ -673,4 +678,10 @@ func (c *Client) Unlink(ctx context.Context, userID, issuer, subject string, has
 		return provisioningError(err)
 	}
 	return nil
+}
+
+// newLeases is the cache of refresh leases: 10,000 of them at most.
+func newLeases() *lru.Cache[string, time.Time] {
+	c, _ := lru.New[string, time.Time](10_000) // fails only for a size <= 0
+	return c
 }

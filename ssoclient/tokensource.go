@@ -2,7 +2,9 @@ package ssoclient
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -90,13 +92,46 @@ func oauthToken(t *Tokens) *oauth2.Token {
 	return &oauth2.Token{AccessToken: string(t.AccessToken), TokenType: t.TokenType, Expiry: t.Expiry}
 }
 
+// refreshLease is how long one replica holds the right to refresh a
+// session's tokens, and the others wait for its result: the token
+// request's bound (Config.Timeout) and a margin for saving the session.
+func (c *Client) refreshLease() time.Duration { return c.cfg.Timeout + 5*time.Second }
+
+// refreshPoll is how often a replica waiting for another's refresh looks
+// at the session store.
+const refreshPoll = 25 * time.Millisecond
+
 // refresh redeems s's refresh token (RFC 6749 §6) and saves the new
-// tokens in a copy of s.
+// tokens in a copy of s. Across replicas, the first to claim the refresh
+// token in the replay cache redeems it; the others wait for the session
+// to show its result, because a provider that rotates refresh tokens
+// refuses the second redemption (and may revoke the family).
 func (c *Client) refresh(ctx context.Context, s *Session) (*Tokens, error) {
 	// Another request may have refreshed while this one waited.
 	if cur, err := c.sessions.Load(ctx, s.ID); err == nil && cur.Tokens != nil && c.fresh(cur.Tokens) {
 		return cur.Tokens, nil
 	}
+	sum := sha256.Sum256([]byte(s.Tokens.RefreshToken))
+	key := "refresh\x00" + s.ID + "\x00" + hex.EncodeToString(sum[:16])
+	// A lease this process holds from a refresh that failed (the provider
+	// down) is still its own: retry without waiting it out.
+	until := c.cfg.Now().Add(c.refreshLease())
+	if held, mine := c.leases.Get(key); !mine || !c.cfg.Now().Before(held) {
+		first, err := c.replay.Claim(ctx, key, until)
+		if err != nil {
+			return nil, newError(CodeProviderUnavailable, "the replay cache failed", err)
+		}
+		if !first {
+			return c.awaitRefresh(ctx, s)
+		}
+		c.leases.Add(key, until)
+	}
+	keep := false
+	defer func() {
+		if !keep {
+			c.leases.Remove(key)
+		}
+	}()
 	p, err := c.provider(ctx, s.Profile)
 	if err != nil {
 		return nil, err
@@ -107,13 +142,16 @@ func (c *Client) refresh(ctx context.Context, s *Session) (*Tokens, error) {
 		"refresh_token": {string(s.Tokens.RefreshToken)},
 	})
 	if err != nil {
-		if e := asError(err); e.Status < 500 {
-			// The provider said no: the sign-in it vouched for is over.
-			_ = c.sessions.Delete(ctx, s.ID)
-			c.log.LogAttrs(ctx, slog.LevelWarn, "sso: refresh refused; session ended", slog.String("profile", s.Profile), slog.Any("error", e))
-			return nil, newError(CodeRefreshFailed, e.Detail, nil)
+		e := asError(err)
+		if e.Status >= 500 {
+			// Keep the lease: this process retries, others wait for it.
+			keep = true
+			return nil, err
 		}
-		return nil, err
+		// The provider said no: the sign-in it vouched for is over.
+		_ = c.sessions.Delete(ctx, s.ID)
+		c.log.LogAttrs(ctx, slog.LevelWarn, "sso: refresh refused; session ended", slog.String("profile", s.Profile), slog.Any("error", e))
+		return nil, newError(CodeRefreshFailed, e.Detail, nil)
 	}
 	ns := *s
 	if tok.IDToken != "" {
@@ -134,6 +172,31 @@ func (c *Client) refresh(ctx context.Context, s *Session) (*Tokens, error) {
 	}
 	c.log.LogAttrs(ctx, slog.LevelDebug, "sso: access token refreshed", slog.String("profile", s.Profile))
 	return nt, nil
+}
+
+// awaitRefresh waits for another replica's refresh of s to show in the
+// session store: new tokens, or the session ended.
+func (c *Client) awaitRefresh(ctx context.Context, s *Session) (*Tokens, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.refreshLease())
+	defer cancel()
+	t := time.NewTicker(refreshPoll)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil, newError(CodeProviderTimeout, "another request's refresh of this session did not finish in time", nil)
+		case <-t.C:
+		}
+		cur, err := c.sessions.Load(ctx, s.ID)
+		switch {
+		case errors.Is(err, ErrSessionNotFound):
+			return nil, newError(CodeRefreshFailed, "the session ended during the refresh", nil)
+		case err != nil && ctx.Err() == nil:
+			return nil, newError(CodeProviderUnavailable, "the session store failed", err)
+		case err == nil && cur.Tokens != nil && cur.Tokens.RefreshToken != s.Tokens.RefreshToken || err == nil && cur.Tokens != nil && c.fresh(cur.Tokens):
+			return cur.Tokens, nil
+		}
+	}
 }
 
 // checkRefreshedIDToken verifies the ID token of a refresh response (OIDC

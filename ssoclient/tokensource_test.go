@@ -3,8 +3,10 @@ package ssoclient_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -215,5 +217,66 @@ func TestTokenSourceUnavailable(t *testing.T) {
 	wantErrCode(t, err, ssoclient.CodeNoToken)
 	if b.signedIn() != "alice" {
 		t.Fatal("an expired access token ended the session")
+	}
+}
+
+// Two replicas sharing the session store and replay cache refresh one
+// session at the same moment: one token request, all get its token.
+func TestTokenSourceRefreshAcrossReplicas(t *testing.T) {
+	var clock *fakeClock
+	now := func() time.Time { return clock.Now() }
+	sessions := ssoclient.NewMemorySessionStore(0, now)
+	replay := ssoclient.NewMemoryReplayCache(0, now)
+	key := ssoclient.Secret(strings.Repeat("k", 32))
+	a, clock := tokenApp(t, func(c *ssoclient.Config) {
+		c.Sessions, c.Replay, c.CookieKeys = sessions, replay, []ssoclient.Secret{key}
+	})
+	a.signIn("")
+	// A second replica: the same provider and stores, its own Client.
+	b, err := ssoclient.New(context.Background(), ssoclient.Config{
+		Issuer: a.idp.Issuer(), ClientID: ssotest.DefaultClientID, ClientSecret: ssotest.DefaultClientSecret,
+		RedirectURL: a.srv.URL + "/auth/sso/callback", HTTPClient: a.idp.HTTPClient(), Now: clock.Now,
+		KeepTokens: true, Sessions: sessions, Replay: replay, CookieKeys: []ssoclient.Secret{key},
+		Logger: slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock.Add(2 * ssotest.AccessTokenLifetime)
+	before := a.idp.Requests(ssotest.EndpointToken)
+	var wg sync.WaitGroup
+	tokens := make([]string, 10)
+	for i := range tokens {
+		replica := a.sso
+		if i%2 == 1 {
+			replica = b
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ts, err := replica.TokenSource(context.Background(), a.request(a.browser))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			tok, err := ts.Token()
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			tokens[i] = tok.AccessToken
+		}()
+	}
+	wg.Wait()
+	if n := a.idp.Requests(ssotest.EndpointToken) - before; n != 1 {
+		t.Errorf("%d refreshes across two replicas; want 1", n)
+	}
+	for _, tok := range tokens {
+		if tok == "" || tok != tokens[0] {
+			t.Fatalf("replicas got different tokens")
+		}
+	}
+	if a.signedIn() != "alice" {
+		t.Fatal("the concurrent refresh ended the session")
 	}
 }
