@@ -32,13 +32,20 @@ func openHome(t *testing.T, tb *tab, a *app) {
 	expectSignedOut(t, tb, a)
 }
 
-// expectSignedOut checks that the app sees no one signed in: the home
-// page's text, 401 from /me and no session cookie in the browser.
+// expectSignedOut checks that the home page says no one is signed in, and
+// that the app agrees.
 func expectSignedOut(t *testing.T, tb *tab, a *app) {
 	t.Helper()
 	if text := tb.text(t); !strings.Contains(text, "You are not signed in.") {
 		t.Errorf("%s: the home page does not say it is signed out:\n%s", tb.name, text)
 	}
+	expectNoSession(t, tb, a)
+}
+
+// expectNoSession checks that the app has no session for the browser: 401
+// from /me and no session cookie.
+func expectNoSession(t *testing.T, tb *tab, a *app) {
+	t.Helper()
 	if f := tb.fetch(t, "/me"); f.Status != http.StatusUnauthorized || !strings.Contains(f.Body, "login_required") {
 		t.Errorf("%s: GET /me signed out = %d %s, want 401 login_required", tb.name, f.Status, f.Body)
 	}

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Builds Dex v2.45.1 for ssokit's browser tests:
+#
+#   e2e/tools/dex/build.sh [OUTPUT]    (default: e2e/tools/dex/bin/dex)
+#
+# Dex's v2 tags are not valid Go module versions, so go.mod beside this
+# script requires the release's commit as a pseudo-version, with the
+# command as a tool. Dex's own go.mod replaces its api/v2 module by a
+# directory the module zip leaves out; here api/v2 v2.4.0 comes from the
+# module proxy instead, which is what that directory holds. A cold build
+# takes two to three minutes; an unchanged one reuses the Go build cache.
+# Dex uses SQLite through cgo, so a C compiler is needed (gcc).
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+out="${1:-$here/bin/dex}"
+case "$out" in /*) ;; *) out="$PWD/$out" ;; esac
+mkdir -p "$(dirname "$out")"
+cd "$here"
+# This module is not in the repository's go.work, so the workspace (and its
+# versions of shared dependencies) stays out of Dex's build.
+export GOWORK=off
+version=v2.45.1
+go build -ldflags "-X main.version=$version" -o "$out" github.com/dexidp/dex/cmd/dex
+"$out" version | grep -q "$version" || { echo "$out does not say it is Dex $version" >&2; exit 1; }
+echo "built $out ($("$out" version | head -n 1))"
