@@ -2,18 +2,12 @@ package e2e
 
 import (
 	"bytes"
-	"io"
-	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"text/template"
 
@@ -47,57 +41,6 @@ func dexBinary(t *testing.T) string {
 	return p
 }
 
-// tokenRequest is what the app sent to a token endpoint, as the
-// recording proxy saw it.
-type tokenRequest struct {
-	BasicAuth bool       // an Authorization: Basic header
-	Form      url.Values // the body
-}
-
-// recorder is a reverse proxy in front of a provider that keeps the
-// token requests passing through it: the provider's issuer is the proxy's
-// URL, so the browser and the app both reach the provider through it.
-type recorder struct {
-	*httptest.Server
-	mu     sync.Mutex // guards tokens
-	tokens []tokenRequest
-}
-
-func newRecorder(t *testing.T, target string) *recorder {
-	t.Helper()
-	u, err := url.Parse(target)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec := &recorder{}
-	proxy := httputil.NewSingleHostReverseProxy(u)
-	rec.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/token") {
-			body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-			if err != nil {
-				http.Error(w, err.Error(), http.StatusBadRequest)
-				return
-			}
-			r.Body = io.NopCloser(bytes.NewReader(body))
-			form, _ := url.ParseQuery(string(body))
-			_, _, basic := r.BasicAuth()
-			rec.mu.Lock()
-			rec.tokens = append(rec.tokens, tokenRequest{BasicAuth: basic, Form: form})
-			rec.mu.Unlock()
-		}
-		proxy.ServeHTTP(w, r)
-	}))
-	t.Cleanup(rec.Close)
-	return rec
-}
-
-// tokenRequests returns the token requests so far.
-func (rec *recorder) tokenRequests() []tokenRequest {
-	rec.mu.Lock()
-	defer rec.mu.Unlock()
-	return append([]tokenRequest(nil), rec.tokens...)
-}
-
 var dexListening = regexp.MustCompile(`msg="listening on" server=http address=(\S+)`)
 
 // startDex runs Dex on a free loopback port behind a recorder, with
@@ -107,7 +50,8 @@ func startDex(t *testing.T, appPorts ...int) *recorder {
 	t.Helper()
 	bin := dexBinary(t)
 	addr := "127.0.0.1:" + strconv.Itoa(freePort(t))
-	rec := newRecorder(t, "http://"+addr)
+	rec := newRecorder(t)
+	rec.forward(t, "http://"+addr)
 
 	var redirects []string
 	for _, p := range appPorts {

@@ -203,13 +203,16 @@ func callbackFor(t *testing.T, tb *tab, a *app, state string) *url.URL {
 	return nil
 }
 
-// signOut clicks Sign out and waits for the signed-out home page, then
+// signOut clicks Sign out, runs atProvider (the provider's own sign-out
+// page, if it has one), and waits for the signed-out home page, then
 // checks the app agrees: /me 401, no session cookie.
-func signOut(t *testing.T, tb *tab, a *app) {
+func signOut(t *testing.T, tb *tab, a *app, atProvider ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
-	tb.do(t, "click Sign out and wait for the signed-out home page",
-		chromedp.Click(chromedp.CSS(signOutButton)),
-		chromedp.WaitVisible(chromedp.CSS(signInLink)))
+	tb.do(t, "click Sign out", chromedp.Click(chromedp.CSS(signOutButton)))
+	if len(atProvider) > 0 {
+		tb.do(t, "sign out at the provider", atProvider...)
+	}
+	tb.do(t, "wait for the signed-out home page", chromedp.WaitVisible(chromedp.CSS(signInLink)))
 	if u, err := url.Parse(tb.location(t)); err != nil || u.Scheme+"://"+u.Host+u.Path != a.URL+"/" {
 		t.Errorf("%s: signed out at %s, want the home page", tb.name, tb.location(t))
 	}
