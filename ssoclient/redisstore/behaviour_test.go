@@ -412,3 +412,39 @@ func TestErrors(t *testing.T) {
 		t.Errorf("calls with a canceled context wrote %q", keys)
 	}
 }
+
+// TestScriptCacheFlushed checks that the store works after Redis forgot
+// its scripts (a restart, a failover, SCRIPT FLUSH): single scripts and
+// DeleteMatching's pipelined ones load them again.
+func TestScriptCacheFlushed(t *testing.T) {
+	c := newClient(t)
+	prefix := newPrefix(t, c)
+	ctx := t.Context()
+	st := redisstore.NewSessionStore(c, &redisstore.Options{Prefix: prefix})
+	for _, id := range []string{"a", "b", "c"} {
+		if err := st.Save(ctx, session(id, time.Now().Add(time.Hour))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.ScriptFlush(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := st.DeleteMatching(ctx, ssoclient.SessionFilter{UserID: "user-1"}); err != nil || n != 3 {
+		t.Fatalf("DeleteMatching after SCRIPT FLUSH = %d, %v; want 3", n, err)
+	}
+	if err := c.ScriptFlush(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Save(ctx, session("d", time.Now().Add(time.Hour))); err != nil {
+		t.Fatalf("Save after SCRIPT FLUSH: %v", err)
+	}
+	if err := c.ScriptFlush(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Delete(ctx, "d"); err != nil {
+		t.Fatalf("Delete after SCRIPT FLUSH: %v", err)
+	}
+	if keys := keysUnder(t, c, prefix); len(keys) != 0 {
+		t.Errorf("left %q", keys)
+	}
+}
