@@ -30,14 +30,22 @@ type browser struct {
 	tabs []*tab
 }
 
-// newBrowser starts Chromium ($E2E_CHROMIUM, or chromium on PATH) with a
-// new profile directory, or skips t (fails it under CI) when there is none.
-func newBrowser(t *testing.T) *browser {
+// chromiumPath finds Chromium: $E2E_CHROMIUM, or chromium (or Chrome) on
+// PATH. Without it t skips, or fails under CI.
+func chromiumPath(t *testing.T) string {
 	t.Helper()
 	path := lookTool(t, "E2E_CHROMIUM", "chromium", "chromium-browser", "google-chrome-stable", "google-chrome")
 	if path == "" {
 		unavailable(t, "Chromium is not installed: apt-get install chromium, or set E2E_CHROMIUM to a Chromium or Chrome binary")
 	}
+	return path
+}
+
+// newBrowser starts Chromium ($E2E_CHROMIUM, or chromium on PATH) with a
+// new profile directory, or skips t (fails it under CI) when there is none.
+func newBrowser(t *testing.T) *browser {
+	t.Helper()
+	path := chromiumPath(t)
 	profile, err := os.MkdirTemp("", "ssokit-e2e-profile-")
 	if err != nil {
 		t.Fatal(err)

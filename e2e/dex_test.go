@@ -46,9 +46,8 @@ var dexListening = regexp.MustCompile(`msg="listening on" server=http address=(\
 // startDex runs Dex on a free loopback port behind a recorder, with
 // redirect URIs for the apps at appPorts, and returns the recorder, whose
 // URL + "/dex" is the issuer.
-func startDex(t *testing.T, appPorts ...int) *recorder {
+func startDex(t *testing.T, bin string, appPorts ...int) *recorder {
 	t.Helper()
-	bin := dexBinary(t)
 	addr := "127.0.0.1:" + strconv.Itoa(freePort(t))
 	rec := newRecorder(t)
 	rec.forward(t, "http://"+addr)
@@ -84,6 +83,8 @@ func startDex(t *testing.T, appPorts ...int) *recorder {
 // body, and a public client with PKCE alone. A wrong secret is refused.
 // Dex has no end-session endpoint, so signing out is the app's alone.
 func TestDex(t *testing.T) {
+	chromiumPath(t)
+	bin := dexBinary(t)
 	methods := []struct {
 		name     string
 		env      []string
@@ -122,7 +123,7 @@ func TestDex(t *testing.T) {
 	for i := range methods {
 		ports[i] = freePort(t)
 	}
-	dex := startDex(t, ports...)
+	dex := startDex(t, bin, ports...)
 	issuer := dex.URL + "/dex"
 
 	for i, m := range methods {

@@ -79,9 +79,8 @@ var opListening = regexp.MustCompile(`listening on (http://\S+) issuer (\S+)`)
 
 // startOIDCProvider runs server.mjs behind a recorder, whose URL is the
 // issuer, with the client registered for the app at appPort.
-func startOIDCProvider(t *testing.T, appPort int, publicKey string) *recorder {
+func startOIDCProvider(t *testing.T, node, dir string, appPort int, publicKey string) *recorder {
 	t.Helper()
-	node, dir := nodeServer(t)
 	rec := newRecorder(t)
 	app := "http://localhost:" + strconv.Itoa(appPort)
 	cmd := exec.Command(node, "server.mjs")
@@ -108,11 +107,13 @@ func startOIDCProvider(t *testing.T, appPort int, publicKey string) *recorder {
 // response carried the RFC 9207 iss, and signs out at the provider's
 // logout page.
 func TestOIDCProvider(t *testing.T) {
+	chromiumPath(t)
+	node, dir := nodeServer(t)
 	for _, aud := range []string{"token_endpoint", "issuer"} {
 		t.Run("aud_"+aud, func(t *testing.T) {
 			privateKey, publicKey := writeClientKey(t)
 			port := freePort(t)
-			op := startOIDCProvider(t, port, publicKey)
+			op := startOIDCProvider(t, node, dir, port, publicKey)
 			issuer := op.URL
 			b := newBrowser(t)
 			a := startBasic(t, port,
