@@ -111,8 +111,10 @@ func (c *Client) refresh(ctx context.Context, s *Session) (*Tokens, error) {
 	if cur, err := c.sessions.Load(ctx, s.ID); err == nil && cur.Tokens != nil && c.fresh(cur.Tokens) {
 		return cur.Tokens, nil
 	}
-	sum := sha256.Sum256([]byte(s.Tokens.RefreshToken))
-	key := "refresh\x00" + s.ID + "\x00" + hex.EncodeToString(sum[:16])
+	// The key names the session and its refresh token by a hash: a
+	// replay cache may log its keys.
+	sum := sha256.Sum256([]byte(s.ID + "\x00" + string(s.Tokens.RefreshToken)))
+	key := "refresh\x00" + hex.EncodeToString(sum[:16])
 	// A lease this process holds from a refresh that failed (the provider
 	// down) is still its own: retry without waiting it out.
 	until := c.cfg.Now().Add(c.refreshLease())
