@@ -293,6 +293,37 @@ func (tb *tab) text(t *testing.T) string {
 	return get(t, tb, "read the page", chromedp.Evaluate[string](`document.body ? document.body.innerText : ""`))
 }
 
+// settled waits until the page has loaded what it asked for (images and
+// stylesheets, which move elements) and painted a frame since. Chromium
+// drops input that reaches a new page before its first paint, and a click
+// aimed at an element that then moves lands elsewhere: on a busy machine a
+// click right after WaitVisible was lost that way.
+func settled() chromedp.Action[chromedp.Void] {
+	wait := chromedp.Evaluate[bool](`new Promise(resolve => {
+		const painted = () => requestAnimationFrame(() => requestAnimationFrame(() => resolve(true)));
+		if (document.readyState === "complete") painted(); else addEventListener("load", painted, {once: true});
+	})`, chromedp.EvalAwaitPromise)
+	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		_, err := wait(ctx, t)
+		return chromedp.Void{}, err
+	}
+}
+
+// ready waits for the element sel to be visible on a settled page.
+func ready(sel string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(chromedp.WaitVisible(chromedp.CSS(sel)), settled())
+}
+
+// click clicks the element sel, with the mouse, once it is ready.
+func click(sel string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(ready(sel), chromedp.Click(chromedp.CSS(sel)))
+}
+
+// typeInto types text into the element sel once it is ready.
+func typeInto(sel, text string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(ready(sel), chromedp.SendKeys(chromedp.CSS(sel), text))
+}
+
 // fetched is what fetch() in the page got.
 type fetched struct {
 	Status int    `json:"status"`

@@ -138,12 +138,12 @@ func TestDex(t *testing.T) {
 			before := len(dex.tokenRequests())
 
 			tb.do(t, "sign in with Dex's password form",
-				chromedp.SendKeys(chromedp.CSS(`input[name="login"]`), dexLogin),
-				chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), dexPassword),
-				chromedp.Click(chromedp.CSS(`#submit-login`)),
+				typeInto(`input[name="login"]`, dexLogin),
+				typeInto(`input[name="password"]`, dexPassword),
+				click(`#submit-login`),
 				chromedp.WaitVisible(chromedp.CSS(`input[name="approval"][value="approve"] ~ button[type="submit"]`)))
 			tb.do(t, "grant access on Dex's approval page",
-				chromedp.Click(chromedp.CSS(`input[name="approval"][value="approve"] ~ button[type="submit"]`)))
+				click(`input[name="approval"][value="approve"] ~ button[type="submit"]`))
 
 			if m.wantCode != "" {
 				tb.do(t, "wait for the error page", chromedp.WaitVisible(chromedp.CSS(`code`)))

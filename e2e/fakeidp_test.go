@@ -52,7 +52,7 @@ func TestFakeProviderSignInAndOut(t *testing.T) {
 	state := q.Get("state")
 	checkAttemptCookie(t, tb, a, state)
 
-	tb.do(t, "pick Bob", chromedp.Click(chromedp.CSS(pickUser("bob"))))
+	tb.do(t, "pick Bob", click(pickUser("bob")))
 	id := expectSignedIn(t, tb, a, "Bob Example", "bob@example.com")
 	if id["subject"] != "bob" || id["issuer"] != issuer {
 		t.Errorf("GET /me: subject %v at %v, want bob at %s", id["subject"], id["issuer"], issuer)
@@ -92,7 +92,7 @@ func TestFakeProviderTwoTabs(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			errs[i] = tb.try(
-				chromedp.Click(chromedp.CSS(signInLink)),
+				click(signInLink),
 				chromedp.WaitVisible(chromedp.CSS(pickUser("alice"))))
 		}()
 	}
@@ -111,14 +111,14 @@ func TestFakeProviderTwoTabs(t *testing.T) {
 		t.Fatalf("both attempts share the cookie %s", c1.Name)
 	}
 
-	tab2.do(t, "pick Alice", chromedp.Click(chromedp.CSS(pickUser("alice"))))
+	tab2.do(t, "pick Alice", click(pickUser("alice")))
 	expectSignedIn(t, tab2, a, "Alice Example", "alice@example.com")
 	callbackFor(t, tab2, a, state2)
 	if findCookie(tab1.cookies(t, a.URL), c1.Name) == nil {
 		t.Fatalf("the first tab's attempt cookie %s went with the second tab's sign-in", c1.Name)
 	}
 
-	tab1.do(t, "pick Bob", chromedp.Click(chromedp.CSS(pickUser("bob"))))
+	tab1.do(t, "pick Bob", click(pickUser("bob")))
 	expectSignedIn(t, tab1, a, "Bob Example", "bob@example.com")
 	callbackFor(t, tab1, a, state1)
 	expectNoAttempts(t, tab1, a)
@@ -137,7 +137,7 @@ func TestFakeProviderCallbackReplay(t *testing.T) {
 	openHome(t, tb, a)
 	state := clickSignIn(t, tb, a, pickUser("bob")).Get("state")
 	attempt := checkAttemptCookie(t, tb, a, state)
-	tb.do(t, "pick Bob", chromedp.Click(chromedp.CSS(pickUser("bob"))))
+	tb.do(t, "pick Bob", click(pickUser("bob")))
 	expectSignedIn(t, tb, a, "Bob Example", "bob@example.com")
 	callback := callbackFor(t, tb, a, state).String()
 

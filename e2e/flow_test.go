@@ -60,7 +60,7 @@ func expectNoSession(t *testing.T, tb *tab, a *app) {
 func clickSignIn(t *testing.T, tb *tab, a *app, ready string) url.Values {
 	t.Helper()
 	tb.do(t, "click Sign in with SSO and wait for the provider's page",
-		chromedp.Click(chromedp.CSS(signInLink)),
+		click(signInLink),
 		chromedp.WaitVisible(chromedp.CSS(ready)))
 	return authRequest(t, tb, a)
 }
@@ -208,7 +208,7 @@ func callbackFor(t *testing.T, tb *tab, a *app, state string) *url.URL {
 // checks the app agrees: /me 401, no session cookie.
 func signOut(t *testing.T, tb *tab, a *app, atProvider ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
-	tb.do(t, "click Sign out", chromedp.Click(chromedp.CSS(signOutButton)))
+	tb.do(t, "click Sign out", click(signOutButton))
 	if len(atProvider) > 0 {
 		tb.do(t, "sign out at the provider", atProvider...)
 	}

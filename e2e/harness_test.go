@@ -184,13 +184,24 @@ func startProc(t *testing.T, name string, cmd *exec.Cmd) *proc {
 	t.Helper()
 	p := &proc{name: name, cmd: cmd, out: newOutput(), done: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = p.out, p.out
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", name, err)
-	}
+	dieWithTest(cmd)
+	started := make(chan error, 1)
 	go func() {
+		// The thread that starts the process stays with this goroutine
+		// until the process ends: on Linux its death would kill it.
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		if err := cmd.Start(); err != nil {
+			started <- err
+			return
+		}
+		started <- nil
 		p.err = cmd.Wait()
 		close(p.done)
 	}()
+	if err := <-started; err != nil {
+		t.Fatalf("start %s: %v", name, err)
+	}
 	t.Cleanup(func() {
 		p.stop()
 		if t.Failed() {

@@ -130,12 +130,12 @@ func TestOIDCProvider(t *testing.T) {
 			state := clickSignIn(t, tb, a, `input[name="login"]`).Get("state")
 			checkAttemptCookie(t, tb, a, state)
 			tb.do(t, "sign in on the provider's login page",
-				chromedp.SendKeys(chromedp.CSS(`input[name="login"]`), "ada"),
-				chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), "any password"),
-				chromedp.Click(chromedp.CSS(`button[type="submit"]`)),
+				typeInto(`input[name="login"]`, "ada"),
+				typeInto(`input[name="password"]`, "any password"),
+				click(`button[type="submit"]`),
 				chromedp.WaitVisible(chromedp.CSS(`button[autofocus][type="submit"]`)))
 			tb.do(t, "continue on the provider's consent page",
-				chromedp.Click(chromedp.CSS(`button[autofocus][type="submit"]`)))
+				click(`button[autofocus][type="submit"]`))
 
 			expectSignedIn(t, tb, a, "Ada Lovelace", "ada@example.com")
 			cb := callbackFor(t, tb, a, state)
@@ -156,7 +156,7 @@ func TestOIDCProvider(t *testing.T) {
 
 			signOut(t, tb, a,
 				chromedp.WaitVisible(chromedp.CSS(`button[name="logout"][value="yes"]`)),
-				chromedp.Click(chromedp.CSS(`button[name="logout"][value="yes"]`)))
+				click(`button[name="logout"][value="yes"]`))
 			end := tb.lastRequest(t, issuer+"/session/end")
 			u, _ := url.Parse(end.URL)
 			if q := u.Query(); q.Get("id_token_hint") == "" || q.Get("client_id") != opClientID || q.Get("post_logout_redirect_uri") != a.URL+"/" {
