@@ -34,7 +34,7 @@ echo "node $(node --version), npm $(npm --version)"
 
 # Dex, keyed by the files that decide what is built: an unchanged build is
 # reused as is; a changed one rebuilds, warm from Go's build cache.
-cache="${E2E_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ssokit-e2e}"
+cache="${E2E_CACHE:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/ssokit-e2e}"
 key="$(cat e2e/tools/dex/go.mod e2e/tools/dex/go.sum e2e/tools/dex/build.sh | sha256sum | cut -c1-16)"
 dex_bin="$cache/dex-$key/dex"
 if [ -x "$dex_bin" ]; then

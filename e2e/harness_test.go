@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	mathrand "math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -127,15 +128,39 @@ func basicBinary(t *testing.T) string {
 
 // freePort returns a loopback TCP port that was free a moment ago, for a
 // process that must know its own URL before it listens (the app's
-// BASE_URL, Dex's issuer).
+// BASE_URL, Dex's issuer). The port is below the kernel's ephemeral range,
+// from which outgoing connections and listeners on port 0 draw theirs, so
+// none of them takes it before the process binds it, however long that is.
 func freePort(t *testing.T) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	lo := 32768
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		if f := strings.Fields(string(b)); len(f) == 2 {
+			if n, err := strconv.Atoi(f[0]); err == nil {
+				lo = n
+			}
+		}
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	base := max(lo-10000, 1024)
+	if lo-base < 1000 { // an unusual range: take the kernel's choice
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		return ln.Addr().(*net.TCPAddr).Port
+	}
+	for range 100 {
+		port := base + mathrand.IntN(lo-base)
+		ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
+		if err != nil {
+			continue
+		}
+		ln.Close()
+		return port
+	}
+	t.Fatalf("no free port in [%d, %d) after 100 tries", base, lo)
+	return 0
 }
 
 // output collects a process's stdout and stderr and wakes whoever waits
