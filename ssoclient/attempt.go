@@ -6,8 +6,10 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/ssokit/ssokit/internal/randtoken"
 	"github.com/ssokit/ssokit/internal/seal"
@@ -106,9 +108,112 @@ func (ac attemptCookies) set(w http.ResponseWriter, r *http.Request, a *attempt)
 			http.SetCookie(w, ac.cookie(p.name, "", -1))
 		}
 	}
-	b, _ := json.Marshal(a)
+	b := a.appendJSON(make([]byte, 0, 256))
 	name := ac.name(a.State)
 	http.SetCookie(w, ac.cookie(name, ac.ring.Seal(b, []byte(name)), int(AttemptLifetime/time.Second)))
+}
+
+// appendJSON appends the attempt as json.Marshal writes it, without
+// reflection.
+func (a *attempt) appendJSON(b []byte) []byte {
+	b = append(b, `{"s":`...)
+	b = appendJSONString(b, a.State)
+	b = append(b, `,"n":`...)
+	b = appendJSONString(b, a.Nonce)
+	b = append(b, `,"v":`...)
+	b = appendJSONString(b, a.Verifier)
+	b = append(b, `,"r":`...)
+	b = appendJSONString(b, a.ReturnTo)
+	if a.Profile != "" {
+		b = append(b, `,"p":`...)
+		b = appendJSONString(b, a.Profile)
+	}
+	b = append(b, `,"t":`...)
+	b = strconv.AppendInt(b, a.Created, 10)
+	if a.LinkUser != "" {
+		b = append(b, `,"l":`...)
+		b = appendJSONString(b, a.LinkUser)
+	}
+	if a.App != "" {
+		b = append(b, `,"a":`...)
+		b = appendJSONString(b, a.App)
+	}
+	if a.AppReturn != "" {
+		b = append(b, `,"ar":`...)
+		b = appendJSONString(b, a.AppReturn)
+	}
+	return append(b, '}')
+}
+
+// jsonSafe is the bytes json.Marshal writes as they are: ASCII except
+// control characters, quotes, backslashes, <, > and &.
+var jsonSafe = func() (t [256]bool) {
+	for c := range utf8.RuneSelf {
+		t[c] = c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	return t
+}()
+
+// appendJSONString appends s as a JSON string, escaped as json.Marshal
+// escapes it: quotes, backslashes, control characters, <, > and &,
+// U+2028 and U+2029, and each byte that is not UTF-8 as U+FFFD.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	i := 0
+	for i < len(s) && jsonSafe[s[i]] {
+		i++
+	}
+	if i == len(s) { // tokens and most paths
+		b = append(b, s...)
+		return append(b, '"')
+	}
+	start := 0
+	for i < len(s) {
+		c := s[i]
+		if jsonSafe[c] {
+			i++
+			continue
+		}
+		if c < utf8.RuneSelf {
+			b = append(b, s[start:i]...)
+			switch c {
+			case '\\', '"':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xF])
+		default:
+			i += size
+			continue
+		}
+		i += size
+		start = i
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
 }
 
 func (ac attemptCookies) open(name, value string) (*attempt, error) {
