@@ -2,12 +2,14 @@ package ssoclient
 
 import (
 	"crypto/subtle"
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -58,6 +60,9 @@ type attemptCookies struct {
 	ring   *seal.Ring
 	prefix string // "__Host-ssokit-a-" on https, "ssokit-a-" on http
 	secure bool
+	// attrs follows the value in every attempt cookie's Set-Cookie
+	// header, as http.Cookie.String writes the attributes.
+	attrs string
 }
 
 func newAttemptCookies(ring *seal.Ring, secure bool) attemptCookies {
@@ -65,7 +70,10 @@ func newAttemptCookies(ring *seal.Ring, secure bool) attemptCookies {
 	if secure {
 		prefix = "__Host-" + prefix
 	}
-	return attemptCookies{ring: ring, prefix: prefix, secure: secure}
+	ac := attemptCookies{ring: ring, prefix: prefix, secure: secure}
+	attrs := ac.cookie("n", "v", int(AttemptLifetime/time.Second)).String()
+	ac.attrs = attrs[len("n=v"):]
+	return ac
 }
 
 // name is the attempt cookie's name for a state: a prefix of the state is
@@ -83,6 +91,10 @@ func (ac attemptCookies) cookie(name, value string, maxAge int) *http.Cookie {
 		HttpOnly: true, Secure: ac.secure, SameSite: http.SameSiteLaxMode,
 	}
 }
+
+// attemptBufs are set's buffers: a sign-in's attempt cookie is written
+// with one allocation, its Set-Cookie header.
+var attemptBufs = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
 
 // set writes the attempt's cookie, and drops the oldest pending attempts
 // beyond maxPendingAttempts.
@@ -108,9 +120,31 @@ func (ac attemptCookies) set(w http.ResponseWriter, r *http.Request, a *attempt)
 			http.SetCookie(w, ac.cookie(p.name, "", -1))
 		}
 	}
-	b := a.appendJSON(make([]byte, 0, 256))
-	name := ac.name(a.State)
-	http.SetCookie(w, ac.cookie(name, ac.ring.Seal(b, []byte(name)), int(AttemptLifetime/time.Second)))
+	// One buffer holds in turn the cookie's name (the seal's associated
+	// data), the attempt sealed in place, and the Set-Cookie header; only
+	// the header is copied out. The cookie is what http.SetCookie writes
+	// for ac.cookie(name, sealed, AttemptLifetime): name and value are
+	// base64url, which it would leave as they are.
+	bp := attemptBufs.Get().(*[]byte)
+	b := append((*bp)[:0], ac.prefix...)
+	b = append(b, a.State[:min(len(a.State), 16)]...)
+	n := len(b)
+	b = append(b, make([]byte, seal.HeaderLen)...)
+	b = a.appendJSON(b)
+	b = slices.Grow(b, seal.TagLen)
+	sealed := ac.ring.SealInPlace(b[n:], b[:n])
+	b = b[:n+len(sealed)]
+	h := len(b)
+	b = append(b, b[:n]...)
+	b = append(b, '=')
+	b = base64.RawURLEncoding.AppendEncode(b, sealed)
+	b = append(b, ac.attrs...)
+	hdr := w.Header()
+	hdr["Set-Cookie"] = append(hdr["Set-Cookie"], string(b[h:]))
+	if cap(b) <= 64<<10 {
+		*bp = b[:0]
+		attemptBufs.Put(bp)
+	}
 }
 
 // appendJSON appends the attempt as json.Marshal writes it, without

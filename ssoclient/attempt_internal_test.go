@@ -3,8 +3,13 @@ package ssoclient
 import (
 	"bytes"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/ssokit/ssokit/internal/seal"
 )
 
 // Attempts are written without encoding/json; they must read back as
@@ -42,4 +47,41 @@ func FuzzAttemptAppendJSON(f *testing.F) {
 			t.Fatalf("appendJSON:\n got %q\nwant %q", got[len("prefix"):], want)
 		}
 	})
+}
+
+// set writes the Set-Cookie header http.SetCookie would write for the
+// attempt cookie, and the cookie opens to the attempt.
+func TestAttemptCookieHeader(t *testing.T) {
+	ring, err := seal.NewRing("attempt", seal.RandomSecret())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, secure := range []bool{false, true} {
+		ac := newAttemptCookies(ring, secure)
+		for _, a := range []*attempt{
+			newAttempt("/", "", time.Now()),
+			newAttempt("/x?"+strings.Repeat("y", 3000), "acme", time.Now()), // beyond the pooled buffer
+			{State: "short", Nonce: "n", Verifier: "v", ReturnTo: "/", Created: 1},
+		} {
+			w := httptest.NewRecorder()
+			w.Header()["Set-Cookie"] = []string{"other=1"}
+			ac.set(w, httptest.NewRequest(http.MethodGet, "/auth/sso/login", nil), a)
+			hs := w.Header()["Set-Cookie"]
+			if len(hs) != 2 || hs[0] != "other=1" {
+				t.Fatalf("Set-Cookie headers: %q", hs)
+			}
+			name, value, _ := strings.Cut(hs[1], ";")
+			name, value, _ = strings.Cut(name, "=")
+			if name != ac.name(a.State) {
+				t.Errorf("cookie name %q, want %q", name, ac.name(a.State))
+			}
+			if want := ac.cookie(name, value, int(AttemptLifetime/time.Second)).String(); hs[1] != want {
+				t.Errorf("secure %v: Set-Cookie\n %q\nwant %q", secure, hs[1], want)
+			}
+			got, err := ac.open(name, value)
+			if err != nil || *got != *a {
+				t.Errorf("the cookie opens to %+v, %v; want %+v", got, err, a)
+			}
+		}
+	}
 }

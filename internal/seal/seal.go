@@ -22,7 +22,15 @@ const (
 	version  = 1
 	idLen    = 4
 	nonceLen = 12
-	overhead = 1 + idLen + nonceLen + 16
+	overhead = HeaderLen + TagLen
+)
+
+const (
+	// HeaderLen is the room SealInPlace needs before the plaintext: a
+	// version byte, the key's id and the nonce.
+	HeaderLen = 1 + idLen + nonceLen
+	// TagLen is what SealInPlace adds after the plaintext.
+	TagLen = 16
 )
 
 // ErrOpen reports a value that is not one this ring sealed: tampered,
@@ -84,14 +92,29 @@ func RandomSecret() string {
 // Seal encrypts plaintext bound to ad (associated data, for example a
 // cookie's name) and returns it base64url-encoded.
 func (r *Ring) Seal(plaintext, ad []byte) string {
+	buf := make([]byte, HeaderLen+len(plaintext), overhead+len(plaintext))
+	copy(buf[HeaderLen:], plaintext)
+	return base64.RawURLEncoding.EncodeToString(r.SealInPlace(buf, ad))
+}
+
+// SealInPlace is Seal without the base64 and without a copy: buf is
+// HeaderLen bytes of room followed by the plaintext. The header is written
+// into the room and the ciphertext over the plaintext, and the sealed
+// value (HeaderLen + len(plaintext) + TagLen bytes) is returned, in buf's
+// memory when its capacity has TagLen bytes to spare. Its base64url
+// encoding is what Seal returns.
+func (r *Ring) SealInPlace(buf, ad []byte) []byte {
+	if len(buf) < HeaderLen {
+		panic("seal: SealInPlace without room for the header")
+	}
 	k := r.keys[0]
-	out := make([]byte, 1+idLen+nonceLen, overhead+len(plaintext))
-	out[0] = version
-	copy(out[1:], k.id[:])
-	_, _ = rand.Read(out[1+idLen:])
-	nonce := out[1+idLen : 1+idLen+nonceLen]
-	out = k.aead.Seal(out, nonce, plaintext, ad)
-	return base64.RawURLEncoding.EncodeToString(out)
+	buf[0] = version
+	copy(buf[1:], k.id[:])
+	nonce := buf[1+idLen : HeaderLen]
+	_, _ = rand.Read(nonce)
+	// buf[HeaderLen:HeaderLen] as dst is the plaintext's own storage, the
+	// in-place use crypto/cipher.AEAD allows.
+	return k.aead.Seal(buf[:HeaderLen], nonce, buf[HeaderLen:], ad)
 }
 
 // Open reverses Seal. Any failure is ErrOpen.

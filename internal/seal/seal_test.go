@@ -1,6 +1,7 @@
 package seal
 
 import (
+	"encoding/base64"
 	"errors"
 	"strings"
 	"testing"
@@ -98,4 +99,36 @@ func FuzzOpen(f *testing.F) {
 			t.Fatalf("opened %q from input %q", pt, s)
 		}
 	})
+}
+
+func TestSealInPlace(t *testing.T) {
+	r, _ := NewRing("attempt", secretA)
+	for _, spare := range []int{0, TagLen, 100} {
+		pt := "a plaintext of some length"
+		buf := make([]byte, HeaderLen+len(pt), HeaderLen+len(pt)+spare)
+		copy(buf[HeaderLen:], pt)
+		sealed := r.SealInPlace(buf, []byte("cookie-1"))
+		if len(sealed) != HeaderLen+len(pt)+TagLen {
+			t.Fatalf("spare %d: sealed %d bytes", spare, len(sealed))
+		}
+		if spare >= TagLen && &sealed[0] != &buf[0] {
+			t.Errorf("spare %d: sealed outside buf", spare)
+		}
+		if spare >= TagLen && strings.Contains(string(buf[:cap(buf)]), pt) {
+			t.Errorf("spare %d: the plaintext is left in buf", spare)
+		}
+		s := base64.RawURLEncoding.EncodeToString(sealed)
+		if got, err := r.Open(s, []byte("cookie-1")); err != nil || string(got) != pt {
+			t.Fatalf("spare %d: Open = %q, %v", spare, got, err)
+		}
+		if _, err := r.Open(s, []byte("cookie-2")); !errors.Is(err, ErrOpen) {
+			t.Errorf("spare %d: opened under other associated data", spare)
+		}
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("SealInPlace without room for the header did not panic")
+		}
+	}()
+	r.SealInPlace(make([]byte, HeaderLen-1), nil)
 }
