@@ -1,6 +1,7 @@
 package ssoclient
 
 import (
+	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
@@ -53,6 +54,21 @@ func newAttempt(returnTo, profile string, now time.Time) *attempt {
 		Profile:  profile,
 		Created:  now.Unix(),
 	}
+}
+
+// challenge is the attempt's PKCE code_challenge, S256 (RFC 7636 §4.2):
+// base64url(SHA-256(verifier)). The verifier is hashed from a copy on the
+// stack, where converting its 43 characters to a []byte would allocate.
+func (a *attempt) challenge() (c [43]byte) {
+	var v [128]byte // RFC 7636 §4.1: a verifier is 43 to 128 characters
+	var sum [sha256.Size]byte
+	if len(a.Verifier) <= len(v) {
+		sum = sha256.Sum256(v[:copy(v[:], a.Verifier)])
+	} else {
+		sum = sha256.Sum256([]byte(a.Verifier))
+	}
+	base64.RawURLEncoding.Encode(c[:], sum[:])
+	return c
 }
 
 // attemptCookies names and seals attempt cookies.

@@ -2,6 +2,8 @@ package ssoclient
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -82,6 +84,22 @@ func TestAttemptCookieHeader(t *testing.T) {
 			if err != nil || *got != *a {
 				t.Errorf("the cookie opens to %+v, %v; want %+v", got, err, a)
 			}
+		}
+	}
+}
+
+// The S256 challenge of RFC 7636's Appendix B, and of a verifier longer
+// than the stack copy.
+func TestAttemptChallenge(t *testing.T) {
+	a := attempt{Verifier: "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"}
+	if c := a.challenge(); string(c[:]) != "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM" {
+		t.Errorf("challenge = %s", c)
+	}
+	for _, n := range []int{0, 43, 128, 129, 300} {
+		a := attempt{Verifier: strings.Repeat("v", n)}
+		sum := sha256.Sum256([]byte(a.Verifier))
+		if c := a.challenge(); string(c[:]) != base64.RawURLEncoding.EncodeToString(sum[:]) {
+			t.Errorf("challenge of %d characters = %s", n, c)
 		}
 	}
 }

@@ -2,8 +2,6 @@ package ssoclient
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/url"
@@ -138,7 +136,6 @@ func (p *provider) String() string {
 // It is what x/oauth2's AuthCodeURL builds, without sorting a map per
 // sign-in.
 func (p *provider) authorizationURL(a *attempt, hint, prompt string) string {
-	sum := sha256.Sum256([]byte(a.Verifier))
 	var b strings.Builder
 	b.Grow(len(p.authPrefix) + 200 + len(hint)*3)
 	b.WriteString(p.authPrefix)
@@ -148,8 +145,7 @@ func (p *provider) authorizationURL(a *attempt, hint, prompt string) string {
 	b.WriteString("&nonce=")
 	b.WriteString(a.Nonce)
 	b.WriteString("&code_challenge=")
-	var ch [43]byte
-	base64.RawURLEncoding.Encode(ch[:], sum[:])
+	ch := a.challenge()
 	b.Write(ch[:])
 	b.WriteString("&code_challenge_method=S256")
 	if hint != "" {
