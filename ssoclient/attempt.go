@@ -315,10 +315,19 @@ func isLocalPath(p string) bool {
 	if len(p) > 1 && (p[1] == '/' || p[1] == '\\') {
 		return false
 	}
+	escaped := false
 	for i := 0; i < len(p); i++ {
 		if c := p[i]; c < 0x20 || c == 0x7f || c == '\\' {
 			return false
+		} else if c == '%' {
+			escaped = true
 		}
+	}
+	if !escaped {
+		// Without a percent sign the checks below cannot fail: p starts
+		// with one slash, so url.Parse finds no scheme and no authority
+		// and has nothing to unescape, and the path decodes to itself.
+		return true
 	}
 	u, err := url.Parse(p)
 	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {

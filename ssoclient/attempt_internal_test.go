@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -102,4 +103,45 @@ func TestAttemptChallenge(t *testing.T) {
 			t.Errorf("challenge of %d characters = %s", n, c)
 		}
 	}
+}
+
+// isLocalPathParsed is isLocalPath without its shortcut for paths with no
+// percent sign: every path goes through url.Parse and the decoding check.
+func isLocalPathParsed(p string) bool {
+	if len(p) == 0 || len(p) > 2048 || p[0] != '/' {
+		return false
+	}
+	if len(p) > 1 && (p[1] == '/' || p[1] == '\\') {
+		return false
+	}
+	for i := 0; i < len(p); i++ {
+		if c := p[i]; c < 0x20 || c == 0x7f || c == '\\' {
+			return false
+		}
+	}
+	u, err := url.Parse(p)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
+		return false
+	}
+	if dec, err := url.PathUnescape(u.EscapedPath()); err != nil || strings.HasPrefix(dec, "//") || strings.HasPrefix(dec, "/\\") {
+		return false
+	}
+	return true
+}
+
+// The shortcut for paths without a percent sign decides as the full
+// check does.
+func FuzzIsLocalPathShortcut(f *testing.F) {
+	for _, s := range []string{
+		"/", "/app/page?return=1", "/a:b", "/:x", "/?//evil", "/#//evil", "/?", "/x?", "/x??", "/@evil",
+		"/a b", "/é", "/\xff", "/;x", "/[::1]", "/x#a#b", "//evil", "/%2F%2Fevil", "/%zz", "/a%", "/%2f",
+		"/" + strings.Repeat("a", 2047), "/" + strings.Repeat("a", 2048), "", "x", "http://evil/",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, p string) {
+		if got, want := isLocalPath(p), isLocalPathParsed(p); got != want {
+			t.Fatalf("isLocalPath(%q) = %v, the full check says %v", p, got, want)
+		}
+	})
 }
