@@ -40,7 +40,7 @@ dex_bin="$cache/dex-$key/dex"
 if [ -x "$dex_bin" ]; then
 	echo "-- Dex: $dex_bin (cached)"
 else
-	echo "-- building Dex into $dex_bin (two to three minutes cold)"
+	echo "-- building Dex into $dex_bin (three to four minutes cold on two cores)"
 	t0=$SECONDS
 	e2e/tools/dex/build.sh "$dex_bin.tmp"
 	mv "$dex_bin.tmp" "$dex_bin"

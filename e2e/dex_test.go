@@ -36,7 +36,7 @@ func dexBinary(t *testing.T) string {
 	}
 	p := lookTool(t, "E2E_DEX", "dex")
 	if p == "" {
-		unavailable(t, "Dex is not built: run e2e/tools/dex/build.sh (two to three minutes cold), or set E2E_DEX to a dex binary")
+		unavailable(t, "Dex is not built: run e2e/tools/dex/build.sh (three to four minutes cold on two cores), or set E2E_DEX to a dex binary")
 	}
 	return p
 }

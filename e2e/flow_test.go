@@ -213,8 +213,9 @@ func signOut(t *testing.T, tb *tab, a *app, atProvider ...chromedp.Action[chrome
 		tb.do(t, "sign out at the provider", atProvider...)
 	}
 	tb.do(t, "wait for the signed-out home page", chromedp.WaitVisible(chromedp.CSS(signInLink)))
-	if u, err := url.Parse(tb.location(t)); err != nil || u.Scheme+"://"+u.Host+u.Path != a.URL+"/" {
-		t.Errorf("%s: signed out at %s, want the home page", tb.name, tb.location(t))
+	loc := tb.location(t)
+	if u, err := url.Parse(loc); err != nil || u.Scheme+"://"+u.Host+u.Path != a.URL+"/" {
+		t.Errorf("%s: signed out at %s, want the home page", tb.name, loc)
 	}
 	expectSignedOut(t, tb, a)
 }
