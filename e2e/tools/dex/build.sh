@@ -6,11 +6,12 @@
 # Dex's v2 tags are not valid Go module versions, so go.mod beside this
 # script requires the release's commit as a pseudo-version, with the
 # command as a tool. Dex's own go.mod replaces its api/v2 module by a
-# directory the module zip leaves out; here api/v2 v2.4.0 comes from the
-# module proxy instead, which is what that directory holds. A cold build
-# takes three to four minutes on two cores; a rebuild reuses Go's build
-# cache and takes seconds.
-# Dex uses SQLite through cgo, so a C compiler is needed (gcc).
+# directory that the module zip leaves out; here api/v2 comes from the
+# module proxy instead (v2.4.0, what MVS picks from Dex's requirements),
+# and the command builds against it. The versions of every other module
+# are those of Dex's go.mod. A cold build takes three to four minutes on
+# two cores; a rebuild reuses Go's build cache and takes seconds. Dex's
+# SQLite storage needs cgo (gcc); the tests use its memory storage.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 out="${1:-$here/bin/dex}"
