@@ -366,6 +366,23 @@ func BenchmarkSessionCheck(b *testing.B) {
 			}
 		})
 	})
+	// Identity/parallel has every goroutine read one session (one user's
+	// parallel requests); .../distinct gives each goroutine a session of
+	// its own in a shard of its own (many users'). A gap between the two
+	// is contention on the session store.
+	distinct := distinctShardRequests(b, c)
+	var nextDistinct atomic.Int64
+	b.Run("Identity/parallel/distinct", func(b *testing.B) {
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			r := distinct[int(nextDistinct.Add(1))%len(distinct)]
+			for pb.Next() {
+				if c.Identity(r) == nil {
+					panic("no identity")
+				}
+			}
+		})
+	})
 	var ok atomic.Int64
 	h := c.RequireLogin(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if c.Identity(r) != nil {
@@ -387,9 +404,35 @@ func BenchmarkSessionCheck(b *testing.B) {
 			}
 		})
 	})
+	b.Run("RequireLogin/parallel/distinct", func(b *testing.B) {
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			r := distinct[int(nextDistinct.Add(1))%len(distinct)]
+			for pb.Next() {
+				h.ServeHTTP(w, r)
+			}
+		})
+	})
 	if ok.Load() == 0 {
 		b.Fatal("RequireLogin let nothing through")
 	}
+}
+
+// distinctShardRequests returns one signed-in request per shard of the
+// Client's MemorySessionStore, each with its own session.
+func distinctShardRequests(b *testing.B, c *Client) []*http.Request {
+	st := c.sessions.(*MemorySessionStore)
+	var rs []*http.Request
+	seen := map[*sessionShard]bool{}
+	for len(rs) < sessionShards {
+		r := signedInRequest(b, c)
+		id, _ := cookieValue(r, c.session.name)
+		if sh := st.shard(id); !seen[sh] {
+			seen[sh] = true
+			rs = append(rs, r)
+		}
+	}
+	return rs
 }
 
 // discardWriter is a ResponseWriter that costs nothing, so the session
