@@ -216,6 +216,10 @@ const sessionShards = 32
 // MemorySessionStore is the default SessionStore: in memory, bounded, with
 // expiry. It suits a single replica; replicas behind a load balancer need a
 // shared store.
+//
+// Load takes no lock and writes no shared memory (sync.Map's reads are
+// atomic loads), so the requests of one session on many cores do not
+// contend; writers take their shard's mutex.
 type MemorySessionStore struct {
 	max    int // per shard
 	now    func() time.Time
@@ -224,9 +228,10 @@ type MemorySessionStore struct {
 }
 
 type sessionShard struct {
-	mu sync.RWMutex // guards m
-	m  map[string]*Session
-	_  [40]byte // keeps shards on separate cache lines
+	mu sync.Mutex // serialises Save, Delete and DeleteMatching; guards n
+	m  sync.Map   // id → *Session
+	n  int        // the number of sessions in m
+	_  [40]byte   // keeps the writers' fields of shards on separate cache lines
 }
 
 // NewMemorySessionStore returns a store of up to max sessions (100,000
@@ -239,11 +244,7 @@ func NewMemorySessionStore(max int, now func() time.Time) *MemorySessionStore {
 	if now == nil {
 		now = time.Now
 	}
-	st := &MemorySessionStore{max: (max + sessionShards - 1) / sessionShards, now: now, seed: maphash.MakeSeed()}
-	for i := range st.shards {
-		st.shards[i].m = make(map[string]*Session)
-	}
-	return st
+	return &MemorySessionStore{max: (max + sessionShards - 1) / sessionShards, now: now, seed: maphash.MakeSeed()}
 }
 
 func (st *MemorySessionStore) shard(id string) *sessionShard {
@@ -255,11 +256,41 @@ func (st *MemorySessionStore) Save(_ context.Context, s *Session) error {
 	sh := st.shard(s.ID)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	if _, ok := sh.m[s.ID]; !ok && len(sh.m) >= st.max {
-		evictOne(sh.m, st.now(), sessionExpiry)
+	if _, ok := sh.m.Load(s.ID); !ok && sh.n >= st.max {
+		sh.evictOne(st.now())
 	}
-	sh.m[s.ID] = s
+	if _, loaded := sh.m.Swap(s.ID, s); !loaded {
+		sh.n++
+	}
 	return nil
+}
+
+// evictOne makes room in a full shard: every expired session, or else the
+// one closest to expiring. The caller holds sh.mu.
+func (sh *sessionShard) evictOne(now time.Time) {
+	var soonest string
+	var soonestAt time.Time
+	removed := false
+	sh.m.Range(func(k, v any) bool {
+		id, at := k.(string), v.(*Session).ExpiresAt
+		if !now.Before(at) {
+			sh.delete(id)
+			removed = true
+		} else if soonest == "" || at.Before(soonestAt) {
+			soonest, soonestAt = id, at
+		}
+		return true
+	})
+	if !removed && soonest != "" {
+		sh.delete(soonest)
+	}
+}
+
+// delete removes id from the shard. The caller holds sh.mu.
+func (sh *sessionShard) delete(id string) {
+	if _, loaded := sh.m.LoadAndDelete(id); loaded {
+		sh.n--
+	}
 }
 
 // evictOne makes room in a full map of entries that expire: every expired
@@ -284,15 +315,14 @@ func evictOne[V any](m map[string]V, now time.Time, expires func(V) time.Time) {
 	}
 }
 
-func sessionExpiry(s *Session) time.Time { return s.ExpiresAt }
-
 // Load implements SessionStore.
 func (st *MemorySessionStore) Load(_ context.Context, id string) (*Session, error) {
-	sh := st.shard(id)
-	sh.mu.RLock()
-	s, ok := sh.m[id]
-	sh.mu.RUnlock()
-	if !ok || !st.now().Before(s.ExpiresAt) {
+	v, ok := st.shard(id).m.Load(id)
+	if !ok {
+		return nil, ErrSessionNotFound
+	}
+	s := v.(*Session)
+	if !st.now().Before(s.ExpiresAt) {
 		return nil, ErrSessionNotFound
 	}
 	return s, nil
@@ -302,7 +332,7 @@ func (st *MemorySessionStore) Load(_ context.Context, id string) (*Session, erro
 func (st *MemorySessionStore) Delete(_ context.Context, id string) error {
 	sh := st.shard(id)
 	sh.mu.Lock()
-	delete(sh.m, id)
+	sh.delete(id)
 	sh.mu.Unlock()
 	return nil
 }
@@ -313,9 +343,9 @@ func (st *MemorySessionStore) Len() int {
 	n := 0
 	for i := range st.shards {
 		sh := &st.shards[i]
-		sh.mu.RLock()
-		n += len(sh.m)
-		sh.mu.RUnlock()
+		sh.mu.Lock()
+		n += sh.n
+		sh.mu.Unlock()
 	}
 	return n
 }
@@ -328,14 +358,12 @@ func (st *MemorySessionStore) Count(_ context.Context, f SessionFilter) (int, er
 	now := st.now()
 	n := 0
 	for i := range st.shards {
-		sh := &st.shards[i]
-		sh.mu.RLock()
-		for _, s := range sh.m {
-			if now.Before(s.ExpiresAt) && f.Match(s) {
+		st.shards[i].m.Range(func(_, v any) bool {
+			if s := v.(*Session); now.Before(s.ExpiresAt) && f.Match(s) {
 				n++
 			}
-		}
-		sh.mu.RUnlock()
+			return true
+		})
 	}
 	return n, nil
 }
@@ -350,14 +378,15 @@ func (st *MemorySessionStore) DeleteMatching(_ context.Context, f SessionFilter)
 	for i := range st.shards {
 		sh := &st.shards[i]
 		sh.mu.Lock()
-		for id, s := range sh.m {
-			if f.Match(s) {
+		sh.m.Range(func(k, v any) bool {
+			if s := v.(*Session); f.Match(s) {
 				if now.Before(s.ExpiresAt) {
 					n++
 				}
-				delete(sh.m, id)
+				sh.delete(k.(string))
 			}
-		}
+			return true
+		})
 		sh.mu.Unlock()
 	}
 	return n, nil
