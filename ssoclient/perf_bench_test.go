@@ -31,6 +31,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ssokit/ssokit/claims"
 	"github.com/ssokit/ssokit/internal/randtoken"
 )
 
@@ -494,9 +495,10 @@ func heapInUse() uint64 {
 	return m.HeapAlloc
 }
 
-// callbackSession is a session as a callback makes it: the identity
-// claims.Map builds from the benchmark token, and the raw ID token kept
-// for id_token_hint.
+// callbackSession is a session as the callback makes it: the claims map
+// decoded from the verified token (its own copy of the payload), the
+// spent nonce dropped, claims.Map's identity, the sid, and the raw ID
+// token kept for id_token_hint.
 func callbackSession(b *testing.B, c *Client, idp *benchIDP) func() *Session {
 	raw := benchToken("RS256", idp.srv.URL, time.Now())
 	idt, err := c.VerifyIDToken(context.Background(), raw, "")
@@ -504,18 +506,35 @@ func callbackSession(b *testing.B, c *Client, idp *benchIDP) func() *Session {
 		b.Fatal(err)
 	}
 	return func() *Session {
-		raw := strings.Clone(raw) // each session holds its own token
-		var cl map[string]any
-		_ = idt.Claims(&cl)
-		delete(cl, "nonce")
-		id := &Identity{Issuer: idt.Issuer, Subject: idt.Subject, Email: cl["email"].(string), EmailVerified: true,
-			Username: cl["preferred_username"].(string), Name: cl["name"].(string), Locale: "en-US", Claims: cl}
-		for _, g := range cl["groups"].([]any) {
-			id.Groups = append(id.Groups, g.(string))
+		cl, err := idt.claimsMap()
+		if err != nil {
+			panic(err)
 		}
+		delete(cl, "nonce")
+		delete(cl, "at_hash")
+		delete(cl, "c_hash")
+		id, err := claims.Map(idt.Issuer, cl, claims.Mapping{}, claims.TrustEmailClaim)
+		if err != nil {
+			panic(err)
+		}
+		sid, _ := cl["sid"].(string)
 		now := time.Now()
-		return &Session{ID: randtoken.New(32), Identity: id, IDToken: raw, CreatedAt: now, ExpiresAt: now.Add(8 * time.Hour)}
+		return &Session{ID: randtoken.New(32), Identity: id, SID: sid, IDToken: strings.Clone(raw), // each session holds its own token
+			CreatedAt: now, ExpiresAt: now.Add(8 * time.Hour)}
 	}
+}
+
+// sessionHeap is the heap n sessions from mk hold in a MemorySessionStore
+// of their own, per session.
+func sessionHeap(mk func() *Session, n int) float64 {
+	st := NewMemorySessionStore(0, nil)
+	before := heapInUse()
+	for range n {
+		_ = st.Save(context.Background(), mk())
+	}
+	total := heapInUse() - before
+	runtime.KeepAlive(st)
+	return float64(total) / float64(n)
 }
 
 // BenchmarkMemorySession is the heap one session holds in
@@ -542,13 +561,8 @@ func BenchmarkMemorySession(b *testing.B) {
 	sessions = nil
 	runtime.KeepAlive(sessions2)
 	// Everything a session holds: measure it with fresh sessions owned by
-	// the store alone.
-	before = heapInUse()
-	for range n {
-		_ = st.Save(ctx, mk())
-	}
-	total := heapInUse() - before
-	runtime.KeepAlive(st)
+	// a store alone.
+	perSession := sessionHeap(mk, n)
 	s := mk()
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -557,8 +571,38 @@ func BenchmarkMemorySession(b *testing.B) {
 	}
 	b.StopTimer()
 	// After the loop: ResetTimer drops reported metrics.
-	b.ReportMetric(float64(total)/n, "B/session")
+	b.ReportMetric(perSession, "B/session")
 	b.ReportMetric(float64(storeOnly)/n, "store-B/session")
+}
+
+// BenchmarkMemorySessionParts says what a session's memory is made of:
+// B/session of sessions as the callback makes them with a part left out,
+// and the least a session with today's fields holds for this token
+// (floor: the Session and an Identity holding only the raw ID token and
+// a slice of ten groups whose strings are shared, nothing else).
+func BenchmarkMemorySessionParts(b *testing.B) {
+	c, idp := newBenchClient(b, benchHTTPClient())
+	mk := callbackSession(b, c, idp)
+	groups := mk().Identity.Groups
+	for _, part := range []struct {
+		name string
+		edit func(*Session) *Session
+	}{
+		{"without-claims-map", func(s *Session) *Session { s.Identity.Claims = nil; return s }},
+		{"without-id-token", func(s *Session) *Session { s.IDToken = ""; return s }},
+		{"without-both", func(s *Session) *Session { s.Identity.Claims, s.IDToken = nil, ""; return s }},
+		{"floor-id-token-and-groups", func(s *Session) *Session {
+			return &Session{ID: s.ID, IDToken: s.IDToken, Identity: &Identity{Groups: append([]string(nil), groups...)},
+				CreatedAt: s.CreatedAt, ExpiresAt: s.ExpiresAt}
+		}},
+	} {
+		b.Run(part.name, func(b *testing.B) {
+			perSession := sessionHeap(func() *Session { return part.edit(mk()) }, 10_000)
+			for b.Loop() {
+			}
+			b.ReportMetric(perSession, "B/session")
+		})
+	}
 }
 
 // BenchmarkMemoryPendingLogin is the server memory a sign-in in flight
