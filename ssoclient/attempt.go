@@ -77,8 +77,9 @@ type attemptCookies struct {
 	prefix string // "__Host-ssokit-a-" on https, "ssokit-a-" on http
 	secure bool
 	// attrs follows the value in every attempt cookie's Set-Cookie
-	// header, as http.Cookie.String writes the attributes.
-	attrs string
+	// header, as http.Cookie.String writes the attributes; clear follows
+	// the name in the header that deletes one.
+	attrs, clear string
 }
 
 func newAttemptCookies(ring *seal.Ring, secure bool) attemptCookies {
@@ -89,6 +90,7 @@ func newAttemptCookies(ring *seal.Ring, secure bool) attemptCookies {
 	ac := attemptCookies{ring: ring, prefix: prefix, secure: secure}
 	attrs := ac.cookie("n", "v", int(AttemptLifetime/time.Second)).String()
 	ac.attrs = attrs[len("n=v"):]
+	ac.clear = ac.cookie("n", "", -1).String()[len("n"):]
 	return ac
 }
 
@@ -267,9 +269,40 @@ func appendJSONString(b []byte, s string) []byte {
 }
 
 func (ac attemptCookies) open(name, value string) (*attempt, error) {
-	b, err := ac.ring.Open(value, []byte(name))
+	// One pooled buffer holds the name (the associated data), the value,
+	// and the value decoded, which is opened in place; the attempt is
+	// parsed from there and the plaintext cleared.
+	bp := attemptBufs.Get().(*[]byte)
+	b := append((*bp)[:0], name...)
+	n := len(b)
+	b = append(b, value...)
+	m := len(b)
+	b, err := base64.RawURLEncoding.AppendDecode(b, b[n:m])
+	var a *attempt
+	if err == nil {
+		var pt []byte
+		if pt, err = ac.ring.OpenInPlace(b[m:], b[:n]); err == nil {
+			a, err = parseAttempt(pt)
+			clear(pt)
+		}
+	}
+	if cap(b) <= 64<<10 {
+		*bp = b[:0]
+		attemptBufs.Put(bp)
+	}
 	if err != nil {
 		return nil, err
+	}
+	return a, nil
+}
+
+// parseAttempt reads an attempt as appendJSON (and json.Marshal before
+// it) writes one. Its strings, when none has an escape, are slices of one
+// copy of b; anything else (escapes, other spacing or keys, a key twice)
+// goes to json.Unmarshal, as everything did before.
+func parseAttempt(b []byte) (*attempt, error) {
+	if a, ok := parseAttemptPlain(b); ok {
+		return a, nil
 	}
 	var a attempt
 	if err := json.Unmarshal(b, &a); err != nil {
@@ -278,23 +311,121 @@ func (ac attemptCookies) open(name, value string) (*attempt, error) {
 	return &a, nil
 }
 
+// parseAttemptPlain parses b if it is an object of the attempt's keys,
+// each once, with plain strings (no escapes, no control characters,
+// UTF-8) and an integer time, without spaces; ok is false otherwise.
+func parseAttemptPlain(b []byte) (a *attempt, ok bool) {
+	if len(b) < 2 || b[0] != '{' || b[len(b)-1] != '}' {
+		return nil, false
+	}
+	s := string(b)
+	a = new(attempt)
+	var seen uint16
+	for i := 1; i < len(s)-1; {
+		if i > 1 {
+			if s[i] != ',' {
+				return nil, false
+			}
+			i++
+		}
+		// "key":
+		if i >= len(s) || s[i] != '"' {
+			return nil, false
+		}
+		end := strings.IndexByte(s[i+1:], '"')
+		if end < 0 {
+			return nil, false
+		}
+		key := s[i+1 : i+1+end]
+		i += end + 2
+		if i >= len(s) || s[i] != ':' {
+			return nil, false
+		}
+		i++
+		var bit uint16
+		var dst *string
+		switch key {
+		case "s":
+			bit, dst = 1<<0, &a.State
+		case "n":
+			bit, dst = 1<<1, &a.Nonce
+		case "v":
+			bit, dst = 1<<2, &a.Verifier
+		case "r":
+			bit, dst = 1<<3, &a.ReturnTo
+		case "p":
+			bit, dst = 1<<4, &a.Profile
+		case "l":
+			bit, dst = 1<<5, &a.LinkUser
+		case "a":
+			bit, dst = 1<<6, &a.App
+		case "ar":
+			bit, dst = 1<<7, &a.AppReturn
+		case "t":
+			bit = 1 << 8
+		default:
+			return nil, false
+		}
+		if seen&bit != 0 {
+			return nil, false
+		}
+		seen |= bit
+		if dst == nil { // "t": an integer
+			j := i
+			if j < len(s) && s[j] == '-' {
+				j++
+			}
+			for j < len(s) && s[j] >= '0' && s[j] <= '9' {
+				j++
+			}
+			t, err := strconv.ParseInt(s[i:j], 10, 64)
+			if err != nil || (s[i] == '0' && j-i > 1) || (s[i] == '-' && (j-i < 2 || s[i+1] == '0')) {
+				return nil, false
+			}
+			a.Created = t
+			i = j
+			continue
+		}
+		if i >= len(s) || s[i] != '"' {
+			return nil, false
+		}
+		j := i + 1
+		for j < len(s) && s[j] != '"' {
+			if c := s[j]; c < 0x20 || c == '\\' {
+				return nil, false
+			}
+			j++
+		}
+		if j >= len(s) || !utf8.ValidString(s[i+1:j]) {
+			return nil, false
+		}
+		*dst = s[i+1 : j]
+		i = j + 1
+	}
+	return a, true
+}
+
 // take finds the attempt for state, clears its cookie, and checks that it
 // is whole and fresh. Single use is the replay cache's job.
 func (ac attemptCookies) take(w http.ResponseWriter, r *http.Request, state string, now time.Time) (*attempt, *Error) {
 	if state == "" {
 		return nil, newError(CodeStateInvalid, "the callback has no state", nil)
 	}
-	name := ac.name(state)
-	c, err := r.Cookie(name)
-	if err != nil {
+	// The header that deletes the cookie, whose name is its start: what
+	// http.SetCookie writes for ac.cookie(name, "", -1).
+	del := ac.prefix + state[:min(len(state), 16)] + ac.clear
+	name := del[:len(del)-len(ac.clear)]
+	value, ok := cookieValue(r, name)
+	if !ok {
 		return nil, newError(CodeStateInvalid, "no attempt cookie for this state in this browser", nil)
 	}
-	http.SetCookie(w, ac.cookie(name, "", -1))
-	a, err := ac.open(name, c.Value)
+	h := w.Header()
+	h["Set-Cookie"] = append(h["Set-Cookie"], del)
+	a, err := ac.open(name, value)
 	if err != nil {
 		return nil, newError(CodeStateInvalid, "the attempt cookie does not open", nil)
 	}
-	if subtle.ConstantTimeCompare([]byte(a.State), []byte(state)) != 1 {
+	if !sameState(a.State, state) {
 		return nil, newError(CodeStateInvalid, "the state differs from the attempt's", nil)
 	}
 	age := now.Sub(time.Unix(a.Created, 0))
@@ -302,6 +433,17 @@ func (ac attemptCookies) take(w http.ResponseWriter, r *http.Request, state stri
 		return nil, newError(CodeAttemptExpired, "the attempt is older than 10 minutes", nil)
 	}
 	return a, nil
+}
+
+// sameState compares two states in constant time, as
+// subtle.ConstantTimeCompare([]byte(a), []byte(b)) does, from stack
+// copies: each conversion of a 43-character state would be a heap copy.
+func sameState(a, b string) bool {
+	var x, y [64]byte
+	if len(a) > len(x) || len(b) > len(y) {
+		return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
+	}
+	return subtle.ConstantTimeCompare(x[:copy(x[:], a)], y[:copy(y[:], b)]) == 1
 }
 
 // isLocalPath reports whether p is a path on this site that a redirect may

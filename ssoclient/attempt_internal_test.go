@@ -145,3 +145,92 @@ func FuzzIsLocalPathShortcut(f *testing.F) {
 		}
 	})
 }
+
+// parseAttempt reads what appendJSON writes, through its shortcut when
+// no string has an escape.
+func TestParseAttempt(t *testing.T) {
+	odd := "a\"b\\c\x00<>&\u2028é😀"
+	for _, a := range []attempt{
+		{},
+		*newAttempt("/app/page", "", time.Unix(1700000000, 0)),
+		*newAttempt("/app/page?x=1&y=2", "acme", time.Unix(-1, 0)),
+		{State: "s", Nonce: "n", Verifier: "v", ReturnTo: "/", Profile: "p", Created: 0, LinkUser: "u", App: "app", AppReturn: "https://app.example/cb"},
+		{State: odd, Nonce: odd, ReturnTo: odd, Created: 1 << 62, App: odd, AppReturn: odd},
+	} {
+		b := a.appendJSON(nil)
+		got, err := parseAttempt(b)
+		if err != nil || *got != a {
+			t.Errorf("parseAttempt(%s) = %+v, %v", b, got, err)
+		}
+		_, plain := parseAttemptPlain(b)
+		if wantPlain := !strings.ContainsRune(string(b), '\\'); plain != wantPlain {
+			t.Errorf("parseAttemptPlain(%s): shortcut taken %v, want %v", b, plain, wantPlain)
+		}
+	}
+	for _, b := range []string{"", "{", "[]", `{"s":1}`, `{"t":"5"}`, `{"t":1.5}`, `{"s":"x",}`, `{"s":"x"`} {
+		if a, err := parseAttempt([]byte(b)); err == nil {
+			t.Errorf("parseAttempt(%s) = %+v, want an error", b, a)
+		}
+	}
+}
+
+// Whatever the shortcut accepts, json.Unmarshal reads the same way.
+func FuzzParseAttemptPlain(f *testing.F) {
+	for _, s := range []string{
+		`{}`, `{"s":"a","n":"b","v":"c","r":"/x","t":1700000000}`, `{"s":"a","s":"b"}`, `{"S":"a"}`,
+		`{"t":-0}`, `{"t":01}`, `{"t":-1}`, `{"t":9223372036854775808}`, `{"s":"}"}`, `{"s":"\u0041"}`,
+		`{"s":null}`, `{"p":"x","l":"y","a":"z","ar":"w","t":0}`, "{\"s\":\"\xff\"}", `{ "s":"a"}`, `{"x":"a"}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		got, ok := parseAttemptPlain(b)
+		if !ok {
+			return
+		}
+		var want attempt
+		if err := json.Unmarshal(b, &want); err != nil {
+			t.Fatalf("the shortcut read %q, which json.Unmarshal refuses: %v", b, err)
+		}
+		if *got != want {
+			t.Fatalf("%q: the shortcut read %+v, json.Unmarshal %+v", b, *got, want)
+		}
+	})
+}
+
+// take deletes the cookie with the header http.SetCookie would write.
+func TestAttemptTakeHeader(t *testing.T) {
+	ring, _ := seal.NewRing("attempt", seal.RandomSecret())
+	for _, secure := range []bool{false, true} {
+		ac := newAttemptCookies(ring, secure)
+		now := time.Now()
+		a := newAttempt("/next", "", now)
+		w := httptest.NewRecorder()
+		ac.set(w, httptest.NewRequest(http.MethodGet, "/auth/sso/login", nil), a)
+		r := httptest.NewRequest(http.MethodGet, "/auth/sso/callback", nil)
+		r.Header.Set("Cookie", "theme=dark; "+strings.SplitN(w.Header().Get("Set-Cookie"), ";", 2)[0]+"; lang=en")
+		w = httptest.NewRecorder()
+		got, err := ac.take(w, r, a.State, now)
+		if err != nil || *got != *a {
+			t.Fatalf("take = %+v, %v; want %+v", got, err, a)
+		}
+		if hs, want := w.Header()["Set-Cookie"], ac.cookie(ac.name(a.State), "", -1).String(); len(hs) != 1 || hs[0] != want {
+			t.Errorf("secure %v: Set-Cookie %q, want %q", secure, hs, want)
+		}
+	}
+}
+
+func TestSameState(t *testing.T) {
+	long := strings.Repeat("s", 100)
+	for _, c := range []struct {
+		a, b string
+		want bool
+	}{
+		{"", "", true}, {"abc", "abc", true}, {"abc", "abd", false}, {"abc", "ab", false},
+		{long, long, true}, {long, long[:99] + "t", false}, {long, "s", false},
+	} {
+		if got := sameState(c.a, c.b); got != c.want {
+			t.Errorf("sameState(%q, %q) = %v", c.a, c.b, got)
+		}
+	}
+}

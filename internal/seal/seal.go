@@ -120,15 +120,25 @@ func (r *Ring) SealInPlace(buf, ad []byte) []byte {
 // Open reverses Seal. Any failure is ErrOpen.
 func (r *Ring) Open(sealed string, ad []byte) ([]byte, error) {
 	raw, err := base64.RawURLEncoding.DecodeString(sealed)
-	if err != nil || len(raw) < overhead || raw[0] != version {
+	if err != nil {
+		return nil, ErrOpen
+	}
+	return r.OpenInPlace(raw, ad)
+}
+
+// OpenInPlace is Open of a sealed value already base64url-decoded. It
+// decrypts in place: the plaintext it returns is in raw's memory. Any
+// failure is ErrOpen.
+func (r *Ring) OpenInPlace(raw, ad []byte) ([]byte, error) {
+	if len(raw) < overhead || raw[0] != version {
 		return nil, ErrOpen
 	}
 	for _, k := range r.keys {
 		if [idLen]byte(raw[1:1+idLen]) != k.id {
 			continue
 		}
-		nonce := raw[1+idLen : 1+idLen+nonceLen]
-		pt, err := k.aead.Open(nil, nonce, raw[1+idLen+nonceLen:], ad)
+		nonce, ciphertext := raw[1+idLen:HeaderLen], raw[HeaderLen:]
+		pt, err := k.aead.Open(ciphertext[:0], nonce, ciphertext, ad)
 		if err != nil {
 			return nil, ErrOpen
 		}

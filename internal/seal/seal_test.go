@@ -132,3 +132,26 @@ func TestSealInPlace(t *testing.T) {
 	}()
 	r.SealInPlace(make([]byte, HeaderLen-1), nil)
 }
+
+func TestOpenInPlace(t *testing.T) {
+	r, _ := NewRing("attempt", secretA)
+	rotated, _ := NewRing("attempt", secretB, secretA)
+	s := r.Seal([]byte("hello"), []byte("ad"))
+	for _, ring := range []*Ring{r, rotated} {
+		raw, _ := base64.RawURLEncoding.DecodeString(s)
+		pt, err := ring.OpenInPlace(raw, []byte("ad"))
+		if err != nil || string(pt) != "hello" || &pt[0] != &raw[HeaderLen] {
+			t.Fatalf("OpenInPlace = %q, %v (in raw: %v)", pt, err, err == nil && &pt[0] == &raw[HeaderLen])
+		}
+	}
+	raw, _ := base64.RawURLEncoding.DecodeString(s)
+	raw[len(raw)-1] ^= 1
+	if _, err := r.OpenInPlace(raw, []byte("ad")); !errors.Is(err, ErrOpen) {
+		t.Errorf("a tampered value opened: %v", err)
+	}
+	for _, raw := range [][]byte{nil, {version}, make([]byte, overhead-1), append([]byte{2}, make([]byte, overhead)...)} {
+		if _, err := r.OpenInPlace(raw, nil); !errors.Is(err, ErrOpen) {
+			t.Errorf("OpenInPlace(%x): %v", raw, err)
+		}
+	}
+}
