@@ -1,6 +1,7 @@
 package ssoclient
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
@@ -313,94 +314,100 @@ func parseAttempt(b []byte) (*attempt, error) {
 
 // parseAttemptPlain parses b if it is an object of the attempt's keys,
 // each once, with plain strings (no escapes, no control characters,
-// UTF-8) and an integer time, without spaces; ok is false otherwise.
+// UTF-8) and an integer time, without spaces; ok is false otherwise. The
+// strings share one allocation holding their contents alone.
 func parseAttemptPlain(b []byte) (a *attempt, ok bool) {
 	if len(b) < 2 || b[0] != '{' || b[len(b)-1] != '}' {
 		return nil, false
 	}
-	s := string(b)
-	a = new(attempt)
+	var span [8][2]int // where each string field's value is in b
+	var created int64
 	var seen uint16
-	for i := 1; i < len(s)-1; {
+	for i := 1; i < len(b)-1; {
 		if i > 1 {
-			if s[i] != ',' {
+			if b[i] != ',' {
 				return nil, false
 			}
 			i++
 		}
 		// "key":
-		if i >= len(s) || s[i] != '"' {
+		if i >= len(b) || b[i] != '"' {
 			return nil, false
 		}
-		end := strings.IndexByte(s[i+1:], '"')
+		end := bytes.IndexByte(b[i+1:], '"')
 		if end < 0 {
 			return nil, false
 		}
-		key := s[i+1 : i+1+end]
+		key := b[i+1 : i+1+end]
 		i += end + 2
-		if i >= len(s) || s[i] != ':' {
+		if i >= len(b) || b[i] != ':' {
 			return nil, false
 		}
 		i++
-		var bit uint16
-		var dst *string
-		switch key {
-		case "s":
-			bit, dst = 1<<0, &a.State
-		case "n":
-			bit, dst = 1<<1, &a.Nonce
-		case "v":
-			bit, dst = 1<<2, &a.Verifier
-		case "r":
-			bit, dst = 1<<3, &a.ReturnTo
-		case "p":
-			bit, dst = 1<<4, &a.Profile
-		case "l":
-			bit, dst = 1<<5, &a.LinkUser
-		case "a":
-			bit, dst = 1<<6, &a.App
-		case "ar":
-			bit, dst = 1<<7, &a.AppReturn
-		case "t":
-			bit = 1 << 8
-		default:
+		// The index in span of the key's field ("s" to "a" 0 to 6, "ar"
+		// 7), or 8 for "t".
+		field := -1
+		switch {
+		case len(key) == 1 && key[0] == 't':
+			field = 8
+		case len(key) == 1:
+			field = strings.IndexByte("snvrpla", key[0])
+		case len(key) == 2 && key[0] == 'a' && key[1] == 'r':
+			field = 7
+		}
+		if field < 0 {
 			return nil, false
 		}
-		if seen&bit != 0 {
+		if seen&(1<<field) != 0 {
 			return nil, false
 		}
-		seen |= bit
-		if dst == nil { // "t": an integer
+		seen |= 1 << field
+		if field == 8 { // "t": an integer
 			j := i
-			if j < len(s) && s[j] == '-' {
+			if j < len(b) && b[j] == '-' {
 				j++
 			}
-			for j < len(s) && s[j] >= '0' && s[j] <= '9' {
+			for j < len(b) && b[j] >= '0' && b[j] <= '9' {
 				j++
 			}
-			t, err := strconv.ParseInt(s[i:j], 10, 64)
-			if err != nil || (s[i] == '0' && j-i > 1) || (s[i] == '-' && (j-i < 2 || s[i+1] == '0')) {
+			t, err := strconv.ParseInt(string(b[i:j]), 10, 64)
+			if err != nil || (b[i] == '0' && j-i > 1) || (b[i] == '-' && (j-i < 2 || b[i+1] == '0')) {
 				return nil, false
 			}
-			a.Created = t
+			created = t
 			i = j
 			continue
 		}
-		if i >= len(s) || s[i] != '"' {
+		if i >= len(b) || b[i] != '"' {
 			return nil, false
 		}
 		j := i + 1
-		for j < len(s) && s[j] != '"' {
-			if c := s[j]; c < 0x20 || c == '\\' {
+		for j < len(b) && b[j] != '"' {
+			if c := b[j]; c < 0x20 || c == '\\' {
 				return nil, false
 			}
 			j++
 		}
-		if j >= len(s) || !utf8.ValidString(s[i+1:j]) {
+		if j >= len(b) || !utf8.Valid(b[i+1:j]) {
 			return nil, false
 		}
-		*dst = s[i+1 : j]
+		span[field] = [2]int{i + 1, j}
 		i = j + 1
+	}
+	n := 0
+	for _, sp := range span {
+		n += sp[1] - sp[0]
+	}
+	var sb strings.Builder
+	sb.Grow(n)
+	for _, sp := range span {
+		sb.Write(b[sp[0]:sp[1]])
+	}
+	all := sb.String()
+	a = &attempt{Created: created}
+	for k, dst := range [8]*string{&a.State, &a.Nonce, &a.Verifier, &a.ReturnTo, &a.Profile, &a.LinkUser, &a.App, &a.AppReturn} {
+		l := span[k][1] - span[k][0]
+		*dst, all = all[:l], all[l:]
 	}
 	return a, true
 }
