@@ -207,9 +207,7 @@ const maxExpiresIn = 10 * 365 * 24 * 3600
 // string, and a token_type other than Bearer. A missing token_type is
 // Bearer, as x/oauth2 has it.
 func parseTokenResponse(body []byte) (*tokenResponse, error) {
-	if len(body) == 0 || !json.Valid(body) || body[skipSpace(body, 0)] != '{' {
-		return nil, errors.New("not a JSON object")
-	}
+	// strictObject validates b (UTF-8, JSON, an object) before its scan.
 	var t tokenResponse
 	err := strictObject(body, func(name string, raw json.RawMessage) error {
 		for _, want := range tokenMembers {
