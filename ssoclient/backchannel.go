@@ -22,9 +22,10 @@ import (
 const backChannelLogoutEvent = "http://schemas.openid.net/event/backchannel-logout"
 
 // maxLogoutTokenAge is how old a logout token may be (iat), on top of the
-// clock skew, when it has no exp: the specification leaves exp optional
-// in 1.0 drafts and required in the final text; either way a token is
-// only accepted briefly, and its jti once.
+// clock skew, whether or not it has an exp: the specification leaves exp
+// optional in 1.0 drafts and required in the final text; either way a
+// token is only accepted briefly (no longer than its jti is remembered),
+// and its jti once.
 const maxLogoutTokenAge = 5 * time.Minute
 
 // BackChannelLogoutURL is the URL to register at the provider as the
@@ -167,7 +168,9 @@ func (c *Client) verifyLogoutToken(ctx context.Context, p *provider, raw string)
 		return invalid("iat is in the future")
 	case cl.Exp.set && !now.Before(cl.Exp.t.Add(s.ClockSkew)):
 		return invalid("the token has expired")
-	case !cl.Exp.set && now.After(cl.Iat.t.Add(maxLogoutTokenAge+s.ClockSkew)):
+	case now.After(cl.Iat.t.Add(maxLogoutTokenAge + s.ClockSkew)):
+		// Also with an exp: a token accepted longer than its jti is
+		// remembered could be replayed.
 		return invalid("the token is too old (iat)")
 	case cl.jti == "":
 		return invalid("jti is missing")
