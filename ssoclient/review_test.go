@@ -3,9 +3,12 @@ package ssoclient_test
 import (
 	"context"
 	"net/http"
+	"net/url"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/ssokit/ssokit/ssoclient"
 	"github.com/ssokit/ssokit/ssoclient/ssotest"
 )
 
@@ -45,5 +48,75 @@ func TestReviewLogoutTokenOldIatWithExp(t *testing.T) {
 	}
 	if a.who(alice) != "alice" {
 		t.Error("a day-old logout token ended the session")
+	}
+}
+
+// hookTransport calls before(r) ahead of each request it forwards.
+type hookTransport struct {
+	base   http.RoundTripper
+	before func(r *http.Request)
+}
+
+func (h hookTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if h.before != nil {
+		h.before(r)
+	}
+	return h.base.RoundTrip(r)
+}
+
+// A session ended (here by the provider's back-channel logout) while its
+// tokens are being refreshed stays ended: the refresh does not save it
+// back.
+func TestReviewRefreshDoesNotResurrectEndedSession(t *testing.T) {
+	var (
+		mu   sync.Mutex
+		hook func()
+	)
+	a, clock := tokenApp(t, func(c *ssoclient.Config) {
+		base := c.HTTPClient.Transport
+		if base == nil {
+			base = http.DefaultTransport
+		}
+		hc := *c.HTTPClient
+		hc.Transport = hookTransport{base: base, before: func(r *http.Request) {
+			if r.Method != http.MethodPost || r.Body == nil {
+				return
+			}
+			b, err := r.GetBody()
+			if err != nil {
+				return
+			}
+			var buf [4096]byte
+			n, _ := b.Read(buf[:])
+			if f, _ := url.ParseQuery(string(buf[:n])); f.Get("grant_type") != "refresh_token" {
+				return
+			}
+			mu.Lock()
+			h := hook
+			hook = nil
+			mu.Unlock()
+			if h != nil {
+				h()
+			}
+		}}
+		c.HTTPClient = &hc
+	})
+	a.withBackChannel()
+	alice := a.browserAs("alice")
+	ts, err := a.sso.TokenSource(context.Background(), a.request(alice))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	hook = func() {
+		if _, err := a.idp.BackChannelLogout(context.Background(), "alice"); err != nil {
+			t.Errorf("back-channel logout: %v", err)
+		}
+	}
+	mu.Unlock()
+	clock.Add(2 * ssotest.AccessTokenLifetime)
+	_, _ = ts.Token()
+	if got := a.who(alice); got != "" {
+		t.Fatalf("the session the provider ended during a refresh is back, as %q", got)
 	}
 }

@@ -169,6 +169,15 @@ func (c *Client) refresh(ctx context.Context, s *Session) (*Tokens, error) {
 		nt.RefreshToken = s.Tokens.RefreshToken // not rotated
 	}
 	ns.Tokens = nt
+	// The session may have ended during the token request (back-channel
+	// logout, sign-out, an administrator): saving would bring it back.
+	// The store has no compare-and-swap, so this narrows the window to
+	// the Load and the Save.
+	if _, err := c.sessions.Load(ctx, s.ID); errors.Is(err, ErrSessionNotFound) {
+		return nil, newError(CodeLoginRequired, "the session ended during the refresh", nil)
+	} else if err != nil {
+		return nil, newError(CodeProviderUnavailable, "the session store failed", err)
+	}
 	if err := c.sessions.Save(ctx, &ns); err != nil {
 		return nil, newError(CodeProviderUnavailable, "the session store failed", err)
 	}
