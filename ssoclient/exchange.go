@@ -177,8 +177,9 @@ func tokenStatusError(status int, body []byte) *Error {
 	}
 	detail := fmt.Sprintf("the token endpoint answered %d %s", status, clip(code))
 	switch {
-	case status >= 500:
-		// A failing endpoint, whatever error its body names.
+	case status >= 500 || status == http.StatusTooManyRequests || code == "server_error" || code == "temporarily_unavailable":
+		// A failing (or rate-limiting) endpoint, whatever error its body
+		// names: not a refusal of the grant.
 		return newError(CodeProviderUnavailable, detail, nil)
 	case code == "invalid_client" || code == "unauthorized_client":
 		return newError(CodeInvalidClient, detail, nil)

@@ -120,3 +120,21 @@ func TestReviewRefreshDoesNotResurrectEndedSession(t *testing.T) {
 		t.Fatalf("the session the provider ended during a refresh is back, as %q", got)
 	}
 }
+
+// A rate-limited token endpoint (429) is a provider failing, not refusing
+// the refresh: the session stays.
+func TestReviewRateLimitedRefreshKeepsSession(t *testing.T) {
+	a, clock := tokenApp(t, nil)
+	a.signIn("")
+	ts, err := a.sso.TokenSource(context.Background(), a.request(a.browser))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock.Add(2 * ssotest.AccessTokenLifetime)
+	a.idp.SetFaults(ssotest.Faults{Status: map[ssotest.Endpoint]int{ssotest.EndpointToken: http.StatusTooManyRequests}})
+	_, err = ts.Token()
+	wantErrCode(t, err, ssoclient.CodeProviderUnavailable)
+	if a.signedIn() != "alice" {
+		t.Fatal("a rate-limited token endpoint ended the session")
+	}
+}
