@@ -33,7 +33,10 @@ const refreshEarly = time.Minute
 // If the provider refuses the refresh (a revoked or expired refresh token,
 // a disabled user), the session is ended and Token fails with code
 // refresh_failed; a provider that fails or times out gives 502/504 and
-// leaves the session as it is. The context bounds every refresh.
+// leaves the session as it is. A refreshed ID token that cannot be
+// verified ends the session too, even when only the provider's keys are
+// out of reach: its refresh token is spent by then. The context bounds
+// every refresh.
 //
 // Without a session TokenSource fails with code login_required; without
 // kept tokens, with no_token.
@@ -113,7 +116,9 @@ func (c *Client) refresh(ctx context.Context, s *Session) (*Tokens, error) {
 	}
 	// The key names the session and its refresh token by a hash: a
 	// replay cache may log its keys.
-	sum := sha256.Sum256([]byte(s.ID + "\x00" + string(s.Tokens.RefreshToken)))
+	// The access token is in the key too: a provider that does not rotate
+	// refresh tokens must not find the lease of the previous refresh.
+	sum := sha256.Sum256([]byte(s.ID + "\x00" + string(s.Tokens.RefreshToken) + "\x00" + string(s.Tokens.AccessToken)))
 	key := "refresh\x00" + hex.EncodeToString(sum[:16])
 	// A lease this process holds from a refresh that failed (the provider
 	// down) is still its own: retry without waiting it out.
@@ -204,7 +209,7 @@ func (c *Client) awaitRefresh(ctx context.Context, s *Session) (*Tokens, error) 
 			return nil, newError(CodeRefreshFailed, "the session ended during the refresh", nil)
 		case err != nil && ctx.Err() == nil:
 			return nil, newError(CodeProviderUnavailable, "the session store failed", err)
-		case err == nil && cur.Tokens != nil && cur.Tokens.RefreshToken != s.Tokens.RefreshToken || err == nil && cur.Tokens != nil && c.fresh(cur.Tokens):
+		case err == nil && cur.Tokens != nil && (cur.Tokens.AccessToken != s.Tokens.AccessToken || c.fresh(cur.Tokens)):
 			return cur.Tokens, nil
 		}
 	}
