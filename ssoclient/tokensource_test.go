@@ -280,3 +280,37 @@ func TestTokenSourceRefreshAcrossReplicas(t *testing.T) {
 		t.Fatal("the concurrent refresh ended the session")
 	}
 }
+
+// A provider that does not rotate refresh tokens and hands out access
+// tokens shorter-lived than the early-refresh margin: every Token
+// refreshes, at once, with the same refresh token (the lease of the
+// previous refresh must not make it wait).
+func TestTokenSourceShortLivedNotRotated(t *testing.T) {
+	a, clock := tokenApp(t, func(c *ssoclient.Config) { c.Timeout = 2 * time.Second })
+	a.signIn("")
+	a.idp.SetFaults(ssotest.Faults{KeepRefreshToken: true, AccessTokenLifetime: 30 * time.Second})
+	ts, err := a.sso.TokenSource(context.Background(), a.request(a.browser))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock.Add(2 * ssotest.AccessTokenLifetime)
+	seen := map[string]bool{}
+	for i := range 3 {
+		// Finding the previous refresh's lease, it would wait for a
+		// change that never comes, then fail with provider_timeout.
+		tok, err := ts.Token()
+		if err != nil {
+			t.Fatalf("refresh %d: %v", i, err)
+		}
+		if seen[tok.AccessToken] {
+			t.Fatalf("refresh %d handed out an old access token", i)
+		}
+		seen[tok.AccessToken] = true
+		if tr := a.idp.LastTokenRequest(); tr.Form.Get("grant_type") != "refresh_token" {
+			t.Fatalf("refresh %d: last token request %v", i, tr.Form.Get("grant_type"))
+		}
+	}
+	if a.signedIn() != "alice" {
+		t.Fatal("refreshing ended the session")
+	}
+}

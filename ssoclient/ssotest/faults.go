@@ -88,6 +88,13 @@ type Faults struct {
 	// TokenType replaces token_type in the token response ("Bearer" by
 	// default; real providers vary its case).
 	TokenType string
+	// AccessTokenLifetime, when positive, replaces AccessTokenLifetime for
+	// the access tokens issued (and their expires_in).
+	AccessTokenLifetime time.Duration
+	// KeepRefreshToken makes the refresh grant answer without a new
+	// refresh token, the old one staying valid (providers that do not
+	// rotate).
+	KeepRefreshToken bool
 	// AuthorizeError makes the authorization endpoint redirect back with
 	// this error ("access_denied", ...).
 	AuthorizeError string

@@ -348,7 +348,7 @@ func (p *Provider) redeemRefresh(client Client, form url.Values, f Faults) (map[
 	rt := form.Get("refresh_token")
 	p.mu.Lock()
 	g, ok := p.refreshTokens[rt]
-	if ok && g.clientID == client.ID {
+	if ok && g.clientID == client.ID && !f.KeepRefreshToken {
 		delete(p.refreshTokens, rt) // rotated: each refresh token works once
 	}
 	p.mu.Unlock()
@@ -360,6 +360,12 @@ func (p *Provider) redeemRefresh(client Client, form url.Values, f Faults) (map[
 		return nil, invalidGrant("the user no longer exists")
 	}
 	resp, _, err := p.issue(client, u, g.scope, "", g.authTime, g.sid, f)
+	if rt2, ok := resp["refresh_token"].(string); ok && err == nil && f.KeepRefreshToken {
+		p.mu.Lock()
+		delete(p.refreshTokens, rt2)
+		p.mu.Unlock()
+		delete(resp, "refresh_token")
+	}
 	return resp, err
 }
 
@@ -369,8 +375,12 @@ func (p *Provider) issue(client Client, u User, scope, nonce string, authTime ti
 	now := p.now()
 	access := randtoken.New(32)
 	issued := []string{access}
+	lifetime := AccessTokenLifetime
+	if f.AccessTokenLifetime > 0 {
+		lifetime = f.AccessTokenLifetime
+	}
 	p.mu.Lock()
-	p.accessTokens[access] = &grant{clientID: client.ID, user: u.Subject, scope: scope, authTime: authTime, expires: now.Add(AccessTokenLifetime)}
+	p.accessTokens[access] = &grant{clientID: client.ID, user: u.Subject, scope: scope, authTime: authTime, expires: now.Add(lifetime)}
 	p.mu.Unlock()
 	tokenType := "Bearer"
 	if f.TokenType != "" {
@@ -379,7 +389,7 @@ func (p *Provider) issue(client Client, u User, scope, nonce string, authTime ti
 	resp := map[string]any{
 		"access_token": access,
 		"token_type":   tokenType,
-		"expires_in":   int(AccessTokenLifetime / time.Second),
+		"expires_in":   int(lifetime / time.Second),
 		"scope":        scope,
 	}
 	if slices.Contains(strings.Fields(scope), "offline_access") {
