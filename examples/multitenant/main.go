@@ -259,6 +259,9 @@ func newApp(ctx context.Context, o options) (_ *app, err error) {
 		c := ssotest.Client{
 			ID: d.profile.ClientID, Secret: string(d.profile.ClientSecret), AuthMethod: string(d.profile.AuthMethod),
 			RedirectURIs: []string{redirect}, PostLogoutRedirectURIs: []string{a.base + "/"},
+			// What an IdP engineer registers besides the redirect URI,
+			// so a sign-out at the provider ends the session here too.
+			BackChannelLogoutURI: a.base + "/auth/sso/backchannel-logout?profile=" + url.QueryEscape(d.profile.ID),
 		}
 		if d.profile.AuthMethod == ssoclient.AuthPrivateKeyJWT {
 			c.PublicKey, c.KeyID = pkey.Public(), kid
@@ -692,8 +695,19 @@ func (a *app) profileSessions(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"profile": id, "sessions": n})
 }
 
+// redirectURIs lists what an IdP engineer registers at the provider: the
+// redirect URIs, and each profile's back-channel logout URI.
 func (a *app) redirectURIs(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{"redirect_uris": a.sso.RedirectURIs(a.hosts...)})
+	profiles, err := a.sso.Profiles().List(r.Context())
+	if err != nil {
+		a.apiError(w, r, err)
+		return
+	}
+	bcl := map[string]string{}
+	for _, p := range profiles {
+		bcl[p.ID] = a.sso.BackChannelLogoutURL(p.ID)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"redirect_uris": a.sso.RedirectURIs(a.hosts...), "backchannel_logout_uris": bcl})
 }
 
 func (a *app) adminPage(w http.ResponseWriter, r *http.Request) {

@@ -478,7 +478,8 @@ func TestAdminAPI(t *testing.T) {
 
 	// Redirect URIs.
 	r = h.get(admin, "/admin/api/redirect-uris")
-	if r.status != 200 || !strings.Contains(r.body, `"`+h.base+`/auth/sso/callback"`) {
+	if r.status != 200 || !strings.Contains(r.body, `"`+h.base+`/auth/sso/callback"`) ||
+		!strings.Contains(r.body, `"acme-okta":"`+h.base+`/auth/sso/backchannel-logout?profile=acme-okta"`) {
 		t.Fatalf("redirect URIs: %d %s", r.status, r.body)
 	}
 
@@ -721,4 +722,26 @@ func TestSecretKeyFromEnvironment(t *testing.T) {
 func (h *harness) link(b *http.Client, form string) result {
 	h.t.Helper()
 	return h.do(b, http.MethodPost, "/auth/sso/link", strings.NewReader(form), "application/x-www-form-urlencoded", true)
+}
+
+// The demo providers know each profile's back-channel logout URI: a
+// sign-out at Acme's provider ends alice's Acme session here, and not
+// bob's session through another profile.
+func TestBackChannelLogoutFromTheDemoProvider(t *testing.T) {
+	h := newTestApp(t)
+	alice := h.signIn("profile=acme-okta&login_hint=alice")
+	bob := h.signIn("profile=globex-entra&login_hint=bob")
+	if h.session(alice) == nil || h.session(bob) == nil {
+		t.Fatal("sign-ins did not take")
+	}
+	n, err := h.app.idps[acmeOkta].BackChannelLogout(context.Background(), "alice")
+	if err != nil || n != 1 {
+		t.Fatalf("BackChannelLogout: %d sent, %v", n, err)
+	}
+	if h.session(alice) != nil {
+		t.Error("alice's session outlived the provider's logout")
+	}
+	if h.session(bob) == nil {
+		t.Error("bob's session at another profile ended")
+	}
 }
