@@ -106,13 +106,33 @@ func TestTokenSourceConcurrentRefresh(t *testing.T) {
 	a.signIn("")
 	clock.Add(2 * ssotest.AccessTokenLifetime)
 	before := a.idp.Requests(ssotest.EndpointToken)
+	tokens := concurrentTokens(t, a, a.sso, a.sso, 20)
+	if n := a.idp.Requests(ssotest.EndpointToken) - before; n != 1 {
+		t.Errorf("%d refreshes for one session; want 1", n)
+	}
+	for _, tok := range tokens {
+		if tok == "" || tok != tokens[0] {
+			t.Fatalf("requests got different tokens")
+		}
+	}
+}
+
+// concurrentTokens asks for the browser's access token n times at once,
+// alternating between two replicas (which may be the same Client), and
+// returns what each call got ("" for a failure, reported).
+func concurrentTokens(t *testing.T, a *app, even, odd *ssoclient.Client, n int) []string {
+	t.Helper()
 	var wg sync.WaitGroup
-	tokens := make([]string, 20)
+	tokens := make([]string, n)
 	for i := range tokens {
+		replica := even
+		if i%2 == 1 {
+			replica = odd
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ts, err := a.sso.TokenSource(context.Background(), a.request(a.browser))
+			ts, err := replica.TokenSource(context.Background(), a.request(a.browser))
 			if err != nil {
 				t.Error(err)
 				return
@@ -126,14 +146,7 @@ func TestTokenSourceConcurrentRefresh(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	if n := a.idp.Requests(ssotest.EndpointToken) - before; n != 1 {
-		t.Errorf("%d refreshes for one session; want 1", n)
-	}
-	for _, tok := range tokens {
-		if tok != tokens[0] {
-			t.Fatalf("requests got different tokens")
-		}
-	}
+	return tokens
 }
 
 // The provider refuses the refresh (revoked): the session ends and the
@@ -244,30 +257,7 @@ func TestTokenSourceRefreshAcrossReplicas(t *testing.T) {
 	}
 	clock.Add(2 * ssotest.AccessTokenLifetime)
 	before := a.idp.Requests(ssotest.EndpointToken)
-	var wg sync.WaitGroup
-	tokens := make([]string, 10)
-	for i := range tokens {
-		replica := a.sso
-		if i%2 == 1 {
-			replica = b
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			ts, err := replica.TokenSource(context.Background(), a.request(a.browser))
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			tok, err := ts.Token()
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			tokens[i] = tok.AccessToken
-		}()
-	}
-	wg.Wait()
+	tokens := concurrentTokens(t, a, a.sso, b, 10)
 	if n := a.idp.Requests(ssotest.EndpointToken) - before; n != 1 {
 		t.Errorf("%d refreshes across two replicas; want 1", n)
 	}
