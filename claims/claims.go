@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math"
 	"strconv"
 	"strings"
 )
@@ -29,8 +28,10 @@ type Identity struct {
 	Picture       string   `json:"picture,omitempty"`
 	Locale        string   `json:"locale,omitempty"`
 	Groups        []string `json:"groups,omitempty"`
-	// Claims holds every claim received, ID token and userinfo merged.
-	Claims map[string]any `json:"claims"`
+	// Claims holds every claim received, ID token and userinfo merged
+	// (ssoclient leaves out the ID token's nonce, at_hash and c_hash,
+	// which bound it to its sign-in and are spent).
+	Claims Set `json:"claims"`
 }
 
 // LogValue keeps personal data out of logs: only the issuer and subject
@@ -62,10 +63,13 @@ type Mapping struct {
 
 // Missing reports which of the profile fields (email, username, name) have
 // no claim in c, so a caller knows to ask userinfo for them.
-func (m Mapping) Missing(c map[string]any) []string {
+func (m Mapping) Missing(c Set) []string {
+	names := [3]string{or(m.Email, "email"), or(m.Username, "preferred_username"), or(m.Name, "name")}
+	var p picked
+	p.scan(c, names[:]...)
 	var out []string
-	for _, name := range []string{or(m.Email, "email"), or(m.Username, "preferred_username"), or(m.Name, "name")} {
-		if _, ok := lookup(c, name); !ok {
+	for _, name := range names {
+		if _, ok := lookup(&p, name); !ok {
 			out = append(out, name)
 		}
 	}
@@ -151,10 +155,15 @@ func (m Mapping) SubjectClaim(issuer string) string {
 }
 
 // Map turns verified claims into an Identity. issuer is the token's iss.
-// Map keeps c as Identity.Claims; the caller must not modify it after.
-func Map(issuer string, c map[string]any, m Mapping, trust EmailTrust) (*Identity, error) {
+// The Identity keeps c as its Claims; its string fields share c's memory
+// where the claims need no unescaping.
+func Map(issuer string, c Set, m Mapping, trust EmailTrust) (*Identity, error) {
 	subClaim := m.SubjectClaim(issuer)
-	sub := str(c, subClaim)
+	evClaim := or(m.EmailVerified, "email_verified")
+	var src picked
+	src.scan(c, subClaim, or(m.Email, "email"), or(m.Username, "preferred_username"), or(m.Name, "name"),
+		or(m.Picture, "picture"), or(m.Locale, "locale"), or(m.Groups, "groups"), evClaim)
+	sub := str(&src, subClaim)
 	if sub == "" {
 		if subClaim == "oid" {
 			return nil, fmt.Errorf("%w: Entra ID sent no oid claim (request the profile scope)", ErrNoSubject)
@@ -164,15 +173,15 @@ func Map(issuer string, c map[string]any, m Mapping, trust EmailTrust) (*Identit
 	id := &Identity{
 		Issuer:   issuer,
 		Subject:  sub,
-		Email:    str(c, or(m.Email, "email")),
-		Username: str(c, or(m.Username, "preferred_username")),
-		Name:     str(c, or(m.Name, "name")),
-		Picture:  str(c, or(m.Picture, "picture")),
-		Locale:   str(c, or(m.Locale, "locale")),
-		Groups:   strs(c, or(m.Groups, "groups")),
+		Email:    str(&src, or(m.Email, "email")),
+		Username: str(&src, or(m.Username, "preferred_username")),
+		Name:     str(&src, or(m.Name, "name")),
+		Picture:  str(&src, or(m.Picture, "picture")),
+		Locale:   str(&src, or(m.Locale, "locale")),
+		Groups:   strs(&src, or(m.Groups, "groups")),
 		Claims:   c,
 	}
-	verified, stated := Verified(c, or(m.EmailVerified, "email_verified"))
+	verified, stated := verifiedIn(&src, evClaim)
 	if id.Email == "" && LooksLikeEmail(id.Username) {
 		// Entra ID may omit email and put the UPN in preferred_username.
 		// A verification claim is about the email claim, so a borrowed
@@ -199,23 +208,10 @@ func Map(issuer string, c map[string]any, m Mapping, trust EmailTrust) (*Identit
 // providers send as a JSON boolean or as the strings "true"/"false"
 // (Amazon Cognito). stated is false when the claim is absent or has any
 // other form.
-func Verified(c map[string]any, name string) (verified, stated bool) {
-	v, ok := lookup(c, name)
-	if !ok {
-		return false, false
-	}
-	switch x := v.(type) {
-	case bool:
-		return x, true
-	case string:
-		switch strings.ToLower(strings.TrimSpace(x)) {
-		case "true":
-			return true, true
-		case "false":
-			return false, true
-		}
-	}
-	return false, false
+func Verified(c Set, name string) (verified, stated bool) {
+	var p picked
+	p.scan(c, name)
+	return verifiedIn(&p, name)
 }
 
 // IsEntra reports whether issuer is Microsoft Entra ID's (v2
@@ -239,66 +235,6 @@ func LooksLikeEmail(s string) bool {
 	}
 	dot := strings.LastIndexByte(domain, '.')
 	return dot > 0 && dot < len(domain)-1
-}
-
-// lookup finds a claim by its whole name, then as a dotted path.
-func lookup(c map[string]any, name string) (any, bool) {
-	if v, ok := c[name]; ok {
-		return v, v != nil
-	}
-	if !strings.Contains(name, ".") {
-		return nil, false
-	}
-	var cur any = c
-	for _, part := range strings.Split(name, ".") {
-		obj, ok := cur.(map[string]any)
-		if !ok {
-			return nil, false
-		}
-		if cur, ok = obj[part]; !ok {
-			return nil, false
-		}
-	}
-	return cur, cur != nil
-}
-
-// str reads a claim as a string; a number is written out in full (some
-// providers send numeric ids in custom claims).
-func str(c map[string]any, name string) string {
-	v, _ := lookup(c, name)
-	switch x := v.(type) {
-	case string:
-		return x
-	case float64:
-		if x == math.Trunc(x) && math.Abs(x) < 1<<53 {
-			return strconv.FormatInt(int64(x), 10)
-		}
-		return strconv.FormatFloat(x, 'f', -1, 64)
-	}
-	return ""
-}
-
-// strs reads a claim as a list of strings: an array (non-strings skipped)
-// or a single string.
-func strs(c map[string]any, name string) []string {
-	v, _ := lookup(c, name)
-	switch x := v.(type) {
-	case string:
-		if x != "" {
-			return []string{x}
-		}
-	case []any:
-		out := make([]string, 0, len(x))
-		for _, e := range x {
-			if s, ok := e.(string); ok {
-				out = append(out, s)
-			}
-		}
-		return out
-	case []string:
-		return append([]string(nil), x...)
-	}
-	return nil
 }
 
 func or(s, def string) string {

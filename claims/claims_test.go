@@ -1,7 +1,6 @@
 package claims
 
 import (
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"strings"
@@ -10,11 +9,11 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// parse decodes literal JSON claims, as tokens arrive.
-func parse(t testing.TB, s string) map[string]any {
+// parse reads literal JSON claims, as tokens arrive.
+func parse(t testing.TB, s string) Set {
 	t.Helper()
-	var c map[string]any
-	if err := json.Unmarshal([]byte(s), &c); err != nil {
+	c, err := ParseSet([]byte(s))
+	if err != nil {
 		t.Fatal(err)
 	}
 	return c
@@ -142,10 +141,10 @@ func TestMap(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got.Claims == nil {
-				t.Errorf("Claims not kept")
+			if got.Claims.JSON() != tt.claims {
+				t.Errorf("Claims = %s, want the claims given", got.Claims.JSON())
 			}
-			got.Claims = nil
+			got.Claims = Set{}
 			if tt.issuer == "" {
 				tt.want.Issuer = ""
 			}
@@ -206,9 +205,9 @@ func FuzzMap(f *testing.F) {
 	f.Add(`{"sub":"u1","a":{"b":{"c":"x"}}}`, "a.b.c")
 	f.Add(`{"oid":"o","sub":"s"}`, "oid")
 	f.Fuzz(func(t *testing.T, js, subClaim string) {
-		var c map[string]any
-		if json.Unmarshal([]byte(js), &c) != nil {
-			return
+		c, err := ParseSet([]byte(js))
+		if err != nil {
+			return // FuzzSet checks what ParseSet refuses
 		}
 		id, err := Map("https://idp.example.com", c, Mapping{Subject: subClaim, Groups: subClaim}, TrustEmailClaim)
 		if err != nil {
@@ -220,7 +219,7 @@ func FuzzMap(f *testing.F) {
 		if id.EmailVerified && id.Email == "" {
 			t.Fatalf("verified an absent email from %s", js)
 		}
-		if v, stated := Verified(c, "email_verified"); stated && !v && id.Email != "" && c["email"] != nil {
+		if v, stated := Verified(c, "email_verified"); stated && !v && id.Email != "" && c.Map()["email"] != nil {
 			t.Fatalf("accepted email_verified false from %s", js)
 		}
 	})

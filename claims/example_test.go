@@ -1,20 +1,21 @@
 package claims_test
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/ssokit/ssokit/claims"
 )
 
 func ExampleMap() {
-	var c map[string]any
-	_ = json.Unmarshal([]byte(`{
+	c, err := claims.ParseSet([]byte(`{
 		"sub": "AAAAAAAAAAAAAAAAAAAAAIkzqFVrSaSaFHy782bbtaQ",
 		"oid": "00000000-0000-0000-66f3-3332eca7ea81",
 		"preferred_username": "carol@contoso.com",
 		"name": "Carol"
-	}`), &c)
+	}`))
+	if err != nil {
+		panic(err)
+	}
 	id, err := claims.Map("https://login.microsoftonline.com/9122040d-6c67-4c5b-b112-36a304b66dad/v2.0", c, claims.Mapping{}, claims.TrustEmailClaim)
 	if err != nil {
 		panic(err)
@@ -27,8 +28,10 @@ func ExampleMap() {
 }
 
 func ExampleMapping() {
-	var c map[string]any
-	_ = json.Unmarshal([]byte(`{"sub":"u1","mail":"dev@example.com","realm_access":{"roles":["admin","dev"]}}`), &c)
+	c, err := claims.ParseSet([]byte(`{"sub":"u1","mail":"dev@example.com","realm_access":{"roles":["admin","dev"]}}`))
+	if err != nil {
+		panic(err)
+	}
 	m := claims.Mapping{Email: "mail", Groups: "realm_access.roles"}
 	id, err := claims.Map("https://keycloak.example.com/realms/acme", c, m, claims.TrustProvider)
 	if err != nil {
@@ -39,8 +42,24 @@ func ExampleMapping() {
 }
 
 func ExampleVerified() {
-	var c map[string]any
-	_ = json.Unmarshal([]byte(`{"email_verified":"false"}`), &c)
+	c, _ := claims.ParseSet([]byte(`{"email_verified":"false"}`))
 	fmt.Println(claims.Verified(c, "email_verified"))
 	// Output: false true
+}
+
+func ExampleSet() {
+	c, err := claims.ParseSet([]byte(`{"sub":"u1","hd":"example.com","realm_access":{"roles":["admin"]},"amr":["pwd","mfa"]}`))
+	if err != nil {
+		panic(err)
+	}
+	hd, _ := c.Lookup("hd")
+	roles, _ := c.Lookup("realm_access.roles")
+	var extra struct {
+		AMR []string `json:"amr"`
+	}
+	if err := c.Decode(&extra); err != nil {
+		panic(err)
+	}
+	fmt.Println(hd, roles, extra.AMR)
+	// Output: example.com [admin] [pwd mfa]
 }

@@ -536,12 +536,12 @@ func cases() []testCase {
 			},
 			want: signedIn,
 			check: func(t *testing.T, r *rp) {
-				id := r.who()
-				if id.Claims["_claim_sources"] == nil {
+				c := r.who().Claims.Map()
+				if c["_claim_sources"] == nil {
 					t.Fatalf("the userinfo answer with aggregated claims was not read")
 				}
-				if id.Claims["phone_number"] != nil || id.Claims["address"] != nil {
-					t.Errorf("aggregated claims were promoted: %v", id.Claims)
+				if c["phone_number"] != nil || c["address"] != nil {
+					t.Errorf("aggregated claims were promoted: %v", c)
 				}
 			},
 		},
@@ -560,12 +560,12 @@ func cases() []testCase {
 			want: signedIn,
 			check: func(t *testing.T, r *rp) {
 				neverFetchedElsewhere(t, r)
-				id := r.who()
-				if id.Claims["_claim_sources"] == nil {
+				c := r.who().Claims.Map()
+				if c["_claim_sources"] == nil {
 					t.Fatalf("the userinfo answer with distributed claims was not read")
 				}
-				if id.Claims["phone_number"] != nil {
-					t.Errorf("a distributed claim was used: %v", id.Claims)
+				if c["phone_number"] != nil {
+					t.Errorf("a distributed claim was used: %v", c)
 				}
 			},
 		},

@@ -16,7 +16,10 @@ func ExampleProvisioner_SignIn() {
 	pol := provisioning.Policy{AllowedDomains: []string{"acme.com"}}
 
 	// The claims of a verified ID token, mapped with the profile's trust.
-	verified := map[string]any{"sub": "00u1", "email": "alice@acme.com", "email_verified": true, "preferred_username": "alice"}
+	verified, err := claims.ParseSet([]byte(`{"sub":"00u1","email":"alice@acme.com","email_verified":true,"preferred_username":"alice"}`))
+	if err != nil {
+		panic(err)
+	}
 	id, err := claims.Map("https://acme.okta.com", verified, claims.Mapping{}, pol.EmailTrust)
 	if err != nil {
 		panic(err)

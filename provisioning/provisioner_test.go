@@ -232,7 +232,11 @@ func TestEmailTrustModes(t *testing.T) {
 			c["email_verified"] = "true"
 		}
 		pol := provisioning.Policy{EmailTrust: tc.trust}
-		id, err := claims.Map(okta, c, claims.Mapping{}, pol.EmailTrust)
+		set, err := claims.SetOf(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		id, err := claims.Map(okta, set, claims.Mapping{}, pol.EmailTrust)
 		if tc.mapErr != nil {
 			if !errors.Is(err, tc.mapErr) {
 				t.Errorf("%s: Map = %v; want %v", name, err, tc.mapErr)

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ssokit/ssokit/claims"
+	"github.com/ssokit/ssokit/internal/jsonobj"
 	"github.com/ssokit/ssokit/jwks"
 )
 
@@ -192,31 +194,35 @@ func (c *Client) verifyLogoutToken(ctx context.Context, p *provider, raw string)
 // decode reads a logout token's claims by their exact names, as ID token
 // claims are read.
 func (cl *logoutTokenClaims) decode(payload []byte) error {
-	if err := cl.idTokenClaims.decode(payload); err != nil {
+	set, err := claims.ParseSet(payload)
+	if err != nil {
+		return err
+	}
+	if err := cl.idTokenClaims.decode(set); err != nil {
 		return err
 	}
 	// A nonce of any type (or null) marks a token that is not a logout
 	// token; the ID token decoder reads only strings and skips null.
-	return strictObject(payload, func(name string, raw json.RawMessage) error {
+	return jsonobj.Each(set.JSON(), func(name, raw string) error {
 		switch name {
 		case "nonce":
 			if cl.Nonce == "" {
 				cl.Nonce = "present"
 			}
 		case "sid", "jti":
-			if string(raw) == "null" {
+			if raw == "null" {
 				return nil
 			}
 			dst := &cl.sid
 			if name == "jti" {
 				dst = &cl.jti
 			}
-			if raw[0] != '"' || unmarshalString(raw, dst) != nil {
+			if raw[0] != '"' || jsonobj.String(raw, dst) != nil {
 				cl.nbad = true
 			}
 		case "events":
 			var ev map[string]json.RawMessage
-			if json.Unmarshal(raw, &ev) != nil {
+			if json.Unmarshal([]byte(raw), &ev) != nil {
 				cl.nbad = true
 				return nil
 			}

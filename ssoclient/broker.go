@@ -301,7 +301,7 @@ func (c *Client) reusable(ctx context.Context, s *Session, q url.Values) bool {
 func (c *Client) ticketFor(w http.ResponseWriter, r *http.Request, bt brokerTarget, s *Session, fresh bool) (string, error) {
 	ctx := r.Context()
 	if !fresh && c.cfg.OnLogin != nil {
-		login := &Login{Identity: s.Identity, Profile: s.Profile, UserID: s.UserID, ReturnTo: "/", IDToken: s.IDToken, App: bt.App}
+		login := &Login{Identity: s.Identity, Profile: s.Profile, UserID: s.UserID, ReturnTo: "/", IDToken: s.IDToken(), App: bt.App}
 		tw := &trackingWriter{ResponseWriter: w}
 		if err := c.cfg.OnLogin(tw, r, login); err != nil {
 			var se *Error
@@ -334,12 +334,9 @@ func (c *Client) ticketFor(w http.ResponseWriter, r *http.Request, bt brokerTarg
 
 // authTime is when the session's person authenticated at the provider.
 func authTime(s *Session) time.Time {
-	if v, ok := s.Identity.Claims["auth_time"].(float64); ok && v > 0 {
-		return time.Unix(int64(v), 0)
-	}
-	if v, ok := s.Identity.Claims["auth_time"].(json.Number); ok {
-		if n, err := v.Int64(); err == nil && n > 0 {
-			return time.Unix(n, 0)
+	if v, ok := s.Identity.Claims.Lookup("auth_time"); ok {
+		if f, ok := v.(float64); ok && f > 0 && f < 1<<40 {
+			return time.Unix(int64(f), 0)
 		}
 	}
 	return s.CreatedAt

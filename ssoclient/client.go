@@ -467,30 +467,27 @@ func (c *Client) completeWith(w http.ResponseWriter, r *http.Request, q url.Valu
 	c.step(ctx, p, "id_token", nil)
 	// 7. Claims, completed by userinfo when they lack what the mapping
 	// needs.
-	cl, err := idt.claimsMap()
-	if err != nil {
-		return nil, nil, "", newError(CodeIDTokenInvalid, "claims do not decode", err)
-	}
-	sid, _ := cl["sid"].(string)
-	if p.endpoints.Userinfo != "" && (c.cfg.AlwaysFetchUserinfo || len(p.conn.mapping.Missing(cl)) > 0) {
+	set := idt.claims
+	if p.endpoints.Userinfo != "" && (c.cfg.AlwaysFetchUserinfo || len(p.conn.mapping.Missing(set)) > 0) {
 		ui, err := c.userinfo(ctx, p, tok.AccessToken, idt.Subject)
 		if err != nil {
 			return nil, nil, "", err
 		}
 		c.step(ctx, p, "userinfo", nil)
+		merged := set.Map()
 		for k, v := range ui {
-			if _, ok := cl[k]; !ok {
-				cl[k] = v
+			if _, ok := merged[k]; !ok {
+				merged[k] = v
 			}
 		}
+		if set, err = claims.SetOf(merged); err != nil {
+			return nil, nil, "", newError(CodeClaimsInvalid, "", err)
+		}
 	}
+	pol := p.conn.policy
 	// The nonce and the hashes bind the token to this sign-in and are
 	// spent; an app that shows or stores the claims has no use for them.
-	delete(cl, "nonce")
-	delete(cl, "at_hash")
-	delete(cl, "c_hash")
-	pol := p.conn.policy
-	id, err := claims.Map(idt.Issuer, cl, p.conn.mapping, pol.EmailTrust)
+	id, err := claims.Map(idt.Issuer, set.Without(spentClaims...), p.conn.mapping, pol.EmailTrust)
 	switch {
 	case errors.Is(err, claims.ErrEmailNotVerified):
 		return nil, nil, "", newError(CodeEmailNotVerified, "", err)
@@ -540,14 +537,7 @@ func (c *Client) completeWith(w http.ResponseWriter, r *http.Request, q url.Valu
 		}
 	}
 	// 10. A fresh session: a new id, whatever the browser had (no fixation).
-	sess := &Session{
-		ID: randtoken.New(32), Identity: id, Profile: a.Profile, UserID: userID, SID: sid, IDToken: rawID,
-		CreatedAt: now, ExpiresAt: now.Add(c.cfg.SessionLifetime),
-	}
-	if c.cfg.KeepTokens {
-		sess.Tokens = &Tokens{AccessToken: Secret(tok.AccessToken), TokenType: tok.TokenType,
-			RefreshToken: Secret(tok.RefreshToken), Expiry: tok.expiry(now)}
-	}
+	sess := c.newSession(a.Profile, id, userID, idt, tok, now)
 	if err := c.sessions.Save(ctx, sess); err != nil {
 		return nil, nil, "", newError(CodeProviderUnavailable, "the session store failed", err)
 	}
@@ -564,6 +554,25 @@ func (c *Client) completeWith(w http.ResponseWriter, r *http.Request, q url.Valu
 		return id, sess, target, nil
 	}
 	return id, sess, returnTo(login.ReturnTo), nil
+}
+
+// spentClaims are the ID token's claims an Identity leaves out.
+var spentClaims = []string{"nonce", "at_hash", "c_hash"}
+
+// newSession is the session of a sign-in: a new id, the identity, the
+// ID token (in parts, sharing the claims' memory, see
+// Session.SetIDToken) and the tokens when Config.KeepTokens is set.
+func (c *Client) newSession(profile string, id *Identity, userID string, idt *IDToken, tok *tokenResponse, now time.Time) *Session {
+	s := &Session{
+		ID: randtoken.New(32), Identity: id, Profile: profile, UserID: userID, SID: idt.sid,
+		CreatedAt: now, ExpiresAt: now.Add(c.cfg.SessionLifetime),
+	}
+	s.idt = compactIDToken(tok.IDToken, idt.claims.JSON())
+	if c.cfg.KeepTokens {
+		s.Tokens = &Tokens{AccessToken: Secret(tok.AccessToken), TokenType: tok.TokenType,
+			RefreshToken: Secret(tok.RefreshToken), Expiry: tok.expiry(now)}
+	}
+	return s
 }
 
 // matchesAuthorizationIssuer checks RFC 9207's iss. For Entra's

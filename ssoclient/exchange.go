@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/ssokit/ssokit/internal/jose"
+	"github.com/ssokit/ssokit/internal/jsonobj"
 	"github.com/ssokit/ssokit/internal/randtoken"
 	"github.com/ssokit/ssokit/internal/safehttp"
 )
@@ -208,9 +209,10 @@ const maxExpiresIn = 10 * 365 * 24 * 3600
 // string, and a token_type other than Bearer. A missing token_type is
 // Bearer, as x/oauth2 has it.
 func parseTokenResponse(body []byte) (*tokenResponse, error) {
-	// strictObject validates b (UTF-8, JSON, an object) before its scan.
+	// jsonobj.Strict checks body (UTF-8, JSON, an object, unique names,
+	// numbers in range) as it goes.
 	var t tokenResponse
-	err := strictObject(body, func(name string, raw json.RawMessage) error {
+	err := jsonobj.Strict(body, func(name string, raw []byte) error {
 		for _, want := range tokenMembers {
 			if name != want && strings.EqualFold(name, want) {
 				return fmt.Errorf("member %q is %s in another case", clip(name), want)
@@ -242,13 +244,10 @@ func parseTokenResponse(body []byte) (*tokenResponse, error) {
 		if raw[0] != '"' {
 			return fmt.Errorf("%s is not a string", name)
 		}
-		return unmarshalString(raw, dst)
+		return jsonobj.String(raw, dst)
 	})
 	if err != nil {
 		return nil, err
-	}
-	if !numbersInRange(body) {
-		return nil, errors.New("a number is out of range")
 	}
 	if t.AccessToken == "" {
 		return nil, errors.New("no access_token string")
@@ -264,13 +263,13 @@ func parseTokenResponse(body []byte) (*tokenResponse, error) {
 
 // expiresIn reads expires_in: a number of seconds, or (as some providers
 // send it) a string holding one.
-func expiresIn(raw json.RawMessage) (int64, error) {
+func expiresIn(raw []byte) (int64, error) {
 	if raw[0] == '"' {
 		var s string
-		if err := unmarshalString(raw, &s); err != nil {
+		if err := jsonobj.String(raw, &s); err != nil {
 			return 0, err
 		}
-		raw = json.RawMessage(s)
+		raw = []byte(s)
 	}
 	if string(raw) == "null" {
 		return 0, nil
@@ -284,31 +283,6 @@ func expiresIn(raw json.RawMessage) (int64, error) {
 
 // tokenMembers are the token response members OIDC and OAuth define.
 var tokenMembers = []string{"access_token", "token_type", "id_token", "expires_in", "refresh_token", "scope"}
-
-// numbersInRange reports whether every number in the valid JSON b is
-// within float64's range, as json.Unmarshal into an any requires.
-func numbersInRange(b []byte) bool {
-	for i := 0; i < len(b); i++ {
-		switch c := b[i]; {
-		case c == '"':
-			for i++; b[i] != '"'; i++ {
-				if b[i] == '\\' {
-					i++
-				}
-			}
-		case c == '-' || (c >= '0' && c <= '9'):
-			j := i
-			for j < len(b) && (b[j] == '-' || b[j] == '+' || b[j] == '.' || b[j] == 'e' || b[j] == 'E' || (b[j] >= '0' && b[j] <= '9')) {
-				j++
-			}
-			if _, err := strconv.ParseFloat(string(b[i:j]), 64); err != nil {
-				return false
-			}
-			i = j - 1
-		}
-	}
-	return true
-}
 
 // tokenHTTPClient is client without redirects: a token request is
 // answered by the token endpoint itself.

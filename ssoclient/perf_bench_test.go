@@ -332,9 +332,10 @@ func BenchmarkVerifyIDToken(b *testing.B) {
 func signedInRequest(b *testing.B, c *Client) *http.Request {
 	now := time.Now()
 	s := &Session{
-		ID: randtoken.New(32), Profile: "", IDToken: strings.Repeat("t", 900), CreatedAt: now, ExpiresAt: now.Add(8 * time.Hour),
+		ID: randtoken.New(32), Profile: "", CreatedAt: now, ExpiresAt: now.Add(8 * time.Hour),
 		Identity: &Identity{Issuer: "https://idp.example", Subject: "sub-123", Email: "abe@example.com", EmailVerified: true, Name: "Abe"},
 	}
+	s.SetIDToken(strings.Repeat("t", 900))
 	if err := c.sessions.Save(context.Background(), s); err != nil {
 		b.Fatal(err)
 	}
@@ -495,32 +496,21 @@ func heapInUse() uint64 {
 	return m.HeapAlloc
 }
 
-// callbackSession is a session as the callback makes it: the claims map
-// decoded from the verified token (its own copy of the payload), the
-// spent nonce dropped, claims.Map's identity, the sid, and the raw ID
-// token kept for id_token_hint.
+// callbackSession is a session as the callback makes it, from a token
+// verified for it alone: claims.Map's identity over the token's claims,
+// the sid, and the ID token kept for id_token_hint (Client.newSession).
 func callbackSession(b *testing.B, c *Client, idp *benchIDP) func() *Session {
 	raw := benchToken("RS256", idp.srv.URL, time.Now())
-	idt, err := c.VerifyIDToken(context.Background(), raw, "")
-	if err != nil {
-		b.Fatal(err)
-	}
 	return func() *Session {
-		cl, err := idt.claimsMap()
+		idt, err := c.VerifyIDToken(context.Background(), raw, "")
 		if err != nil {
 			panic(err)
 		}
-		delete(cl, "nonce")
-		delete(cl, "at_hash")
-		delete(cl, "c_hash")
-		id, err := claims.Map(idt.Issuer, cl, claims.Mapping{}, claims.TrustEmailClaim)
+		id, err := claims.Map(idt.Issuer, idt.ClaimSet().Without(spentClaims...), claims.Mapping{}, claims.TrustEmailClaim)
 		if err != nil {
 			panic(err)
 		}
-		sid, _ := cl["sid"].(string)
-		now := time.Now()
-		return &Session{ID: randtoken.New(32), Identity: id, SID: sid, IDToken: strings.Clone(raw), // each session holds its own token
-			CreatedAt: now, ExpiresAt: now.Add(8 * time.Hour)}
+		return c.newSession("", id, "", idt, &tokenResponse{IDToken: raw}, time.Now())
 	}
 }
 
@@ -576,25 +566,18 @@ func BenchmarkMemorySession(b *testing.B) {
 }
 
 // BenchmarkMemorySessionParts says what a session's memory is made of:
-// B/session of sessions as the callback makes them with a part left out,
-// and the least a session with today's fields holds for this token
-// (floor: the Session and an Identity holding only the raw ID token and
-// a slice of ten groups whose strings are shared, nothing else).
+// B/session of sessions as the callback makes them with the ID token
+// kept whole (as it was before Session.SetIDToken kept it in parts) and
+// with no ID token.
 func BenchmarkMemorySessionParts(b *testing.B) {
 	c, idp := newBenchClient(b, benchHTTPClient())
 	mk := callbackSession(b, c, idp)
-	groups := mk().Identity.Groups
 	for _, part := range []struct {
 		name string
 		edit func(*Session) *Session
 	}{
-		{"without-claims-map", func(s *Session) *Session { s.Identity.Claims = nil; return s }},
-		{"without-id-token", func(s *Session) *Session { s.IDToken = ""; return s }},
-		{"without-both", func(s *Session) *Session { s.Identity.Claims, s.IDToken = nil, ""; return s }},
-		{"floor-id-token-and-groups", func(s *Session) *Session {
-			return &Session{ID: s.ID, IDToken: s.IDToken, Identity: &Identity{Groups: append([]string(nil), groups...)},
-				CreatedAt: s.CreatedAt, ExpiresAt: s.ExpiresAt}
-		}},
+		{"id-token-whole", func(s *Session) *Session { s.idt = idTokenText{text: strings.Clone(s.IDToken())}; return s }},
+		{"without-id-token", func(s *Session) *Session { s.SetIDToken(""); return s }},
 	} {
 		b.Run(part.name, func(b *testing.B) {
 			perSession := sessionHeap(func() *Session { return part.edit(mk()) }, 10_000)

@@ -2,12 +2,14 @@ package ssoclient
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/maphash"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -34,14 +36,103 @@ type Session struct {
 	// SID is the provider's session id, the ID token's sid claim ("" when
 	// the provider sends none). Back-channel logout ends sessions by it.
 	SID string
-	// IDToken is the raw ID token, sent back to the provider as
-	// id_token_hint at logout.
-	IDToken string
 	// Tokens are the OAuth tokens of the sign-in, kept only when
 	// Config.KeepTokens is set (see [Client.TokenSource]).
 	Tokens    *Tokens
 	CreatedAt time.Time
 	ExpiresAt time.Time
+	// idt is the raw ID token (see IDToken).
+	idt idTokenText
+}
+
+// IDToken returns the raw ID token of the sign-in (or of its last
+// refresh), which logout sends back to the provider as id_token_hint; ""
+// when there is none.
+func (s *Session) IDToken() string { return s.idt.String() }
+
+// SetIDToken sets the raw ID token IDToken returns. Set the Identity
+// first: when the token's payload is exactly the Identity's claims, as in
+// a session the callback made, the session keeps only the token's header
+// and signature besides them, not the whole token a second time.
+func (s *Session) SetIDToken(raw string) {
+	payload := ""
+	if s.Identity != nil {
+		payload = s.Identity.Claims.JSON()
+	}
+	s.idt = compactIDToken(raw, payload)
+}
+
+// idTokenText is a raw ID token in as few bytes as a session can keep it:
+// whole (text), or, when its payload is the session's claims, as its
+// encoded header with the dot after it (text), the claims (payload,
+// sharing the Identity's memory) and the decoded signature (sig). Its
+// String is the token as received, byte for byte.
+type idTokenText struct {
+	text    string
+	payload string
+	sig     []byte
+}
+
+// compactIDToken keeps raw in parts when its payload segment is the
+// canonical base64url encoding of payload and its signature segment the
+// canonical encoding of some bytes; otherwise whole.
+func compactIDToken(raw, payload string) idTokenText {
+	whole := idTokenText{text: raw}
+	i := strings.IndexByte(raw, '.')
+	j := strings.LastIndexByte(raw, '.')
+	if payload == "" || i < 0 || j <= i || !encodes(raw[i+1:j], payload) {
+		return whole
+	}
+	sig, err := base64.RawURLEncoding.DecodeString(raw[j+1:])
+	if err != nil || !encodes(raw[j+1:], sig) {
+		return whole
+	}
+	return idTokenText{text: strings.Clone(raw[:i+1]), payload: payload, sig: sig}
+}
+
+// String returns the token as received.
+func (t idTokenText) String() string {
+	if t.sig == nil {
+		return t.text
+	}
+	enc := base64.RawURLEncoding
+	b := make([]byte, 0, len(t.text)+enc.EncodedLen(len(t.payload))+1+enc.EncodedLen(len(t.sig)))
+	b = append(b, t.text...)
+	b = appendEncoded(b, t.payload)
+	b = append(b, '.')
+	b = enc.AppendEncode(b, t.sig)
+	return string(b)
+}
+
+// appendEncoded appends the base64url encoding (no padding) of data,
+// 48 bytes at a time: a multiple of 3 encodes as the whole would.
+func appendEncoded(b []byte, data string) []byte {
+	var chunk [48]byte
+	for i := 0; i < len(data); i += len(chunk) {
+		n := copy(chunk[:], data[i:])
+		b = base64.RawURLEncoding.AppendEncode(b, chunk[:n])
+	}
+	return b
+}
+
+// encodes reports whether seg is exactly the base64url encoding (no
+// padding) of data, without allocating.
+func encodes[T ~string | ~[]byte](seg string, data T) bool {
+	enc := base64.RawURLEncoding
+	if len(seg) != enc.EncodedLen(len(data)) {
+		return false
+	}
+	var chunk [48]byte
+	var out [64]byte
+	for i := 0; i < len(data); i += len(chunk) {
+		n := copy(chunk[:], data[i:])
+		m := enc.EncodedLen(n)
+		enc.Encode(out[:m], chunk[:n])
+		if string(out[:m]) != seg[i/len(chunk)*len(out):][:m] {
+			return false
+		}
+	}
+	return true
 }
 
 // Tokens are the OAuth 2.0 tokens a session keeps for the application's
@@ -116,7 +207,7 @@ type sessionRecord struct {
 // store's data is kept, never in a log or a response.
 func (s *Session) MarshalBinary() ([]byte, error) {
 	r := sessionRecord{V: 1, ID: s.ID, Identity: s.Identity, Profile: s.Profile, UserID: s.UserID, SID: s.SID,
-		IDToken: s.IDToken, CreatedAt: s.CreatedAt, ExpiresAt: s.ExpiresAt}
+		IDToken: s.IDToken(), CreatedAt: s.CreatedAt, ExpiresAt: s.ExpiresAt}
 	if t := s.Tokens; t != nil {
 		r.HasTokens = true
 		r.AccessToken, r.TokenType, r.RefreshToken, r.TokenExpiry = string(t.AccessToken), t.TokenType, string(t.RefreshToken), t.Expiry
@@ -133,8 +224,10 @@ func (s *Session) UnmarshalBinary(data []byte) error {
 	if r.V != 1 || r.ID == "" {
 		return errors.New("ssoclient: session record: unknown version or no id")
 	}
+	// A session read from a shared store lives for one request: its
+	// token is kept whole, not compared with the claims.
 	*s = Session{ID: r.ID, Identity: r.Identity, Profile: r.Profile, UserID: r.UserID, SID: r.SID,
-		IDToken: r.IDToken, CreatedAt: r.CreatedAt, ExpiresAt: r.ExpiresAt}
+		CreatedAt: r.CreatedAt, ExpiresAt: r.ExpiresAt, idt: idTokenText{text: r.IDToken}}
 	if r.HasTokens {
 		s.Tokens = &Tokens{AccessToken: Secret(r.AccessToken), TokenType: r.TokenType, RefreshToken: Secret(r.RefreshToken), Expiry: r.TokenExpiry}
 	}

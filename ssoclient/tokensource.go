@@ -167,7 +167,7 @@ func (c *Client) refresh(ctx context.Context, s *Session) (*Tokens, error) {
 			c.log.LogAttrs(ctx, slog.LevelWarn, "sso: refreshed ID token refused; session ended", slog.String("profile", s.Profile), slog.Any("error", asError(err)))
 			return nil, newError(CodeRefreshFailed, asError(err).Detail, nil)
 		}
-		ns.IDToken = tok.IDToken
+		ns.SetIDToken(tok.IDToken)
 	}
 	nt := &Tokens{AccessToken: Secret(tok.AccessToken), TokenType: tok.TokenType, RefreshToken: Secret(tok.RefreshToken), Expiry: tok.expiry(now)}
 	if nt.RefreshToken == "" {
@@ -226,7 +226,7 @@ func (c *Client) checkRefreshedIDToken(ctx context.Context, p *provider, s *Sess
 	if err := idt.VerifyAccessToken(tok.AccessToken); err != nil {
 		return err
 	}
-	prev, err := unverifiedClaims(s.IDToken)
+	prev, err := unverifiedClaims(s.IDToken())
 	if err != nil {
 		return newError(CodeIDTokenInvalid, "the session's ID token does not decode", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/ssokit/ssokit/claims"
 	"github.com/ssokit/ssokit/internal/safehttp"
 )
 
@@ -43,31 +44,29 @@ func (c *Client) userinfo(ctx context.Context, p *provider, accessToken, sub str
 		}
 		body = payload
 	}
-	var claims map[string]any
-	if err := json.Unmarshal(body, &claims); err != nil || claims == nil {
-		// Garbage or a truncated answer is the provider failing, not a
-		// refusal: 502, as for the token endpoint and the keys.
-		return nil, newError(CodeProviderUnavailable, "userinfo is not a JSON object", nil)
-	}
 	// Read as the ID token's claims are: no duplicate names, UTF-8 only.
-	if err := strictObject(body, nil); err != nil {
-		return nil, newError(CodeProviderUnavailable, "userinfo is not strict JSON", err)
+	// Garbage or a truncated answer is the provider failing, not a
+	// refusal: 502, as for the token endpoint and the keys.
+	set, err := claims.ParseSet(body)
+	if err != nil {
+		return nil, newError(CodeProviderUnavailable, "userinfo is not a strict JSON object", err)
 	}
-	if got, _ := claims["sub"].(string); got != sub {
+	m := set.Map()
+	if got, _ := m["sub"].(string); got != sub {
 		return nil, newError(CodeUserinfoInvalid, "userinfo's sub differs from the ID token's", nil)
 	}
 	// A signed response names its issuer and audience; when it does, they
 	// must be ours (OIDC Core §5.3.2).
-	if iss, ok := claims["iss"]; ok && !p.matchesIssuer(str(iss), str(claims["tid"])) {
+	if iss, ok := m["iss"]; ok && !p.matchesIssuer(str(iss), str(m["tid"])) {
 		return nil, newError(CodeUserinfoInvalid, "userinfo's iss is another provider", nil)
 	}
-	if aud, ok := claims["aud"]; ok {
+	if aud, ok := m["aud"]; ok {
 		var a audience
-		if b, err := json.Marshal(aud); err != nil || a.UnmarshalJSON(b) != nil || !slices.Contains(a, p.conn.clientID) {
+		if b, err := json.Marshal(aud); err != nil || a.decode(string(b)) != nil || !slices.Contains(a, p.conn.clientID) {
 			return nil, newError(CodeUserinfoInvalid, "userinfo's aud is not this client", nil)
 		}
 	}
-	return claims, nil
+	return m, nil
 }
 
 func str(v any) string {

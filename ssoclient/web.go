@@ -199,8 +199,10 @@ func (c *Client) logout(w http.ResponseWriter, r *http.Request) {
 			// a state; it is random, so it tells the provider nothing.
 			"state": {randtoken.New(16)},
 		}
-		if s != nil && s.IDToken != "" {
-			params.Set("id_token_hint", s.IDToken)
+		if s != nil {
+			if hint := s.IDToken(); hint != "" {
+				params.Set("id_token_hint", hint)
+			}
 		}
 		target = addQuery(p.endpoints.EndSession, params)
 	}

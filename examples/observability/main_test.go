@@ -140,7 +140,7 @@ func (h *harness) secrets() map[string]string {
 	if sess == nil || sess.Tokens == nil {
 		h.t.Fatalf("no session with tokens: %v", sess)
 	}
-	s["session ID"], s["ID token"] = sess.ID, sess.IDToken
+	s["session ID"], s["ID token"] = sess.ID, sess.IDToken()
 	s["access token"], s["refresh token"] = string(sess.Tokens.AccessToken), string(sess.Tokens.RefreshToken)
 	for name, v := range s {
 		if len(v) < 8 {

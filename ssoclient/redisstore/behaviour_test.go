@@ -18,14 +18,15 @@ import (
 // session is a session of alice at one provider, through profile acme,
 // with tokens.
 func session(id string, expires time.Time) *ssoclient.Session {
-	return &ssoclient.Session{
+	s := &ssoclient.Session{
 		ID:       id,
 		Identity: &ssoclient.Identity{Issuer: "https://idp.example.com", Subject: "alice", Email: "alice@example.com"},
 		Profile:  "acme", UserID: "user-1", SID: "sid-1",
-		IDToken:   "id-token-secret",
 		Tokens:    &ssoclient.Tokens{AccessToken: "access-token-secret", RefreshToken: "refresh-token-secret", TokenType: "Bearer"},
 		CreatedAt: time.Now(), ExpiresAt: expires,
 	}
+	s.SetIDToken("id-token-secret")
+	return s
 }
 
 // expiresAt is when Redis will expire key (zero: never or no key).
@@ -358,7 +359,7 @@ func TestErrors(t *testing.T) {
 	prefix := newPrefix(t, c)
 	s := session("secret-session-id", time.Now().Add(time.Hour))
 	opts := &redisstore.Options{Prefix: prefix}
-	secrets := []string{s.ID, s.IDToken, string(s.Tokens.AccessToken), string(s.Tokens.RefreshToken), "ticket-key-hash"}
+	secrets := []string{s.ID, s.IDToken(), string(s.Tokens.AccessToken), string(s.Tokens.RefreshToken), "ticket-key-hash"}
 	f := ssoclient.SessionFilter{UserID: s.UserID}
 
 	canceled, cancel := context.WithCancel(context.Background())

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ssokit/ssokit/claims"
 	"github.com/ssokit/ssokit/ssoclient"
 	"github.com/ssokit/ssokit/ssoclient/redisstore"
 )
@@ -15,12 +16,16 @@ import (
 // identity with a dozen claims, an ID token and OAuth tokens.
 func benchSession(id string) *ssoclient.Session {
 	s := session(id, time.Now().Add(time.Hour))
-	s.Identity.Claims = map[string]any{
+	var err error
+	s.Identity.Claims, err = claims.SetOf(map[string]any{
 		"iss": s.Identity.Issuer, "sub": "alice", "aud": "client", "email": "alice@example.com", "email_verified": true,
 		"name": "Alice Example", "preferred_username": "alice", "locale": "en-US", "groups": []any{"engineering", "admins"},
 		"iat": float64(1_767_225_600), "exp": float64(1_767_229_200), "sid": "sid-1",
+	})
+	if err != nil {
+		panic(err)
 	}
-	s.IDToken = strings.Repeat("e", 900) // a signed RS256 token's size
+	s.SetIDToken(strings.Repeat("e", 900)) // a signed RS256 token's size
 	return s
 }
 

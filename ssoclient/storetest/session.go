@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"slices"
@@ -168,7 +169,7 @@ func diffSession(want, got *ssoclient.Session) []string {
 	d = append(d, diffString("Profile", want.Profile, got.Profile, false)...)
 	d = append(d, diffString("UserID", want.UserID, got.UserID, false)...)
 	d = append(d, diffString("SID", want.SID, got.SID, false)...)
-	d = append(d, diffString("IDToken", want.IDToken, got.IDToken, true)...)
+	d = append(d, diffString("IDToken", want.IDToken(), got.IDToken(), true)...)
 	d = append(d, diffTime("CreatedAt", want.CreatedAt, got.CreatedAt)...)
 	d = append(d, diffTime("ExpiresAt", want.ExpiresAt, got.ExpiresAt)...)
 	d = append(d, diffIdentity(want.Identity, got.Identity)...)
@@ -201,7 +202,6 @@ func sessionRoundTrip(t *testing.T, st ssoclient.SessionStore, c *clock) {
 		Profile:  "acme-okta",
 		UserID:   "user-42",
 		SID:      "08a5019c-17e1-4977-8f42-65a12843ea02",
-		IDToken:  "eyJhbGciOiJSUzI1NiIsImtpZCI6IjEifQ.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJl",
 		Tokens: &ssoclient.Tokens{
 			AccessToken:  "access-token-value",
 			TokenType:    "Bearer",
@@ -211,6 +211,16 @@ func sessionRoundTrip(t *testing.T, st ssoclient.SessionStore, c *clock) {
 		CreatedAt: now,
 		ExpiresAt: now.Add(8 * time.Hour),
 	}
+	full.SetIDToken("eyJhbGciOiJSUzI1NiIsImtpZCI6IjEifQ.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJl")
+	// The ID token of a session the callback made: its payload is the
+	// claims, and the session keeps it in parts.
+	fromToken := &ssoclient.Session{
+		ID:        "from-token",
+		Identity:  sampleIdentity(),
+		CreatedAt: now,
+		ExpiresAt: now.Add(time.Hour),
+	}
+	fromToken.SetIDToken("eyJhbGciOiJSUzI1NiJ9." + base64.RawURLEncoding.EncodeToString([]byte(fromToken.Identity.Claims.JSON())) + ".c2lnbmF0dXJlLXNpZ25hdHVyZQ")
 	// No tokens, no SID, no profile, no user: the fields stay empty.
 	bare := &ssoclient.Session{
 		ID:        "bare-session",
@@ -221,13 +231,13 @@ func sessionRoundTrip(t *testing.T, st ssoclient.SessionStore, c *clock) {
 	// Tokens without a refresh token or an expiry.
 	short := &ssoclient.Session{
 		ID:        "short-tokens",
-		Identity:  &ssoclient.Identity{Issuer: "https://idp.example.com", Subject: "carol", Claims: map[string]any{}},
+		Identity:  &ssoclient.Identity{Issuer: "https://idp.example.com", Subject: "carol", Claims: mustSet(map[string]any{"sub": "carol"})},
 		Tokens:    &ssoclient.Tokens{AccessToken: "at", TokenType: "Bearer"},
 		CreatedAt: now,
 		ExpiresAt: now.Add(time.Hour),
 	}
-	s.save(full, bare, short)
-	for _, want := range []*ssoclient.Session{full, bare, short} {
+	s.save(full, fromToken, bare, short)
+	for _, want := range []*ssoclient.Session{full, fromToken, bare, short} {
 		wantSession(t, want, s.load(want.ID))
 	}
 	if got := s.load(bare.ID); got.Tokens != nil {
@@ -257,7 +267,7 @@ func sessionSaveReplaces(t *testing.T, st ssoclient.SessionStore, c *clock) {
 
 	repl := person(now, "s1", "p-new", "u-new", i2, "bob", "sid-new")
 	repl.ExpiresAt = now.Add(3 * time.Hour)
-	repl.IDToken = "new-id-token"
+	repl.SetIDToken("new-id-token")
 	s.save(repl)
 	wantSession(t, repl, s.load("s1"))
 

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ssokit/ssokit/claims"
 	"github.com/ssokit/ssokit/ssoclient"
 )
 
@@ -87,7 +88,7 @@ func sampleIdentity() *ssoclient.Identity {
 		Picture:       "https://idp.example.com/photos/alice.png",
 		Locale:        "en-GB",
 		Groups:        []string{"admins", "staff"},
-		Claims: map[string]any{
+		Claims: mustSet(map[string]any{
 			"sub":            "AAAAAAAAAAAAAAAAAAAAAIkzqFVrSaSaFHy782bbtaQ",
 			"email":          "alice@example.com",
 			"email_verified": true,
@@ -98,8 +99,17 @@ func sampleIdentity() *ssoclient.Identity {
 			"ratio":          0.25,
 			"nickname":       "Ælis «the curious» 🐇",
 			"middle_name":    nil,
-		},
+		}),
 	}
+}
+
+// mustSet is claims.SetOf for literal claims.
+func mustSet(m map[string]any) claims.Set {
+	c, err := claims.SetOf(m)
+	if err != nil {
+		panic(err)
+	}
+	return c
 }
 
 // diffIdentity describes how got differs from want.
@@ -113,7 +123,13 @@ func diffIdentity(want, got *ssoclient.Identity) []string {
 	var d []string
 	w, g := reflect.ValueOf(*want), reflect.ValueOf(*got)
 	for i := range w.NumField() {
-		if !reflect.DeepEqual(w.Field(i).Interface(), g.Field(i).Interface()) {
+		wf, gf := w.Field(i).Interface(), g.Field(i).Interface()
+		if ws, ok := wf.(claims.Set); ok {
+			// The same claims, whatever the store did to the JSON's
+			// spacing or member order.
+			wf, gf = ws.Map(), gf.(claims.Set).Map()
+		}
+		if !reflect.DeepEqual(wf, gf) {
 			d = append(d, fmt.Sprintf("Identity.%s = %#v, want %#v", w.Type().Field(i).Name, g.Field(i).Interface(), w.Field(i).Interface()))
 		}
 	}
