@@ -30,8 +30,9 @@ type text interface{ ~string | ~[]byte }
 func Check(b []byte) error { return Strict(b, nil) }
 
 // Strict is Check, calling fn (when not nil) with each member as it goes,
-// as Each does; it stops at fn's first error and returns it.
-func Strict(b []byte, fn func(name string, raw []byte) error) error {
+// as Each does but with the unescaped name as bytes (fn must not keep
+// them); it stops at fn's first error and returns it.
+func Strict(b []byte, fn func(name, raw []byte) error) error {
 	if !utf8.Valid(b) || !json.Valid(b) {
 		return errors.New("not JSON in UTF-8")
 	}
@@ -83,7 +84,7 @@ func Strict(b []byte, fn func(name string, raw []byte) error) error {
 			return fmt.Errorf("the member %q appears twice", Clip(string(name)))
 		}
 		if fn != nil {
-			if err := fn(string(name), raw); err != nil {
+			if err := fn(name, raw); err != nil {
 				return err
 			}
 		}
@@ -95,11 +96,14 @@ func Strict(b []byte, fn func(name string, raw []byte) error) error {
 }
 
 // Each calls fn with every top-level member of the object b, which Check
-// has accepted, in order: its name unescaped and its value's raw JSON, a
+// has accepted (or "", which has none), in order: its name unescaped and its value's raw JSON, a
 // slice of b (a caller keeping or changing a []byte value must copy it). It stops at
 // fn's first error and returns it.
 func Each[T text](b T, fn func(name string, raw T) error) error {
 	i := SkipSpace(b, 0)
+	if i == len(b) {
+		return nil // "": the zero claims.Set, no members
+	}
 	for i = SkipSpace(b, i+1); b[i] != '}'; {
 		end := SkipValue(b, i)
 		name := string(b[i+1 : end-1])
@@ -127,6 +131,9 @@ func Each[T text](b T, fn func(name string, raw T) error) error {
 // s, which Check has accepted.
 func Find(s, name string) (string, bool) {
 	i := SkipSpace(s, 0)
+	if i == len(s) {
+		return "", false
+	}
 	for i = SkipSpace(s, i+1); s[i] != '}'; {
 		end := SkipValue(s, i)
 		n := s[i+1 : end-1]

@@ -44,8 +44,8 @@ func TestEachAndStrict(t *testing.T) {
 		t.Errorf("Each: %q, want %q", got, want)
 	}
 	got = got[:0]
-	if err := Strict([]byte(js), func(name string, raw []byte) error {
-		got = append(got, name+"="+string(raw))
+	if err := Strict([]byte(js), func(name, raw []byte) error {
+		got = append(got, string(name)+"="+string(raw))
 		return nil
 	}); err != nil || !reflect.DeepEqual(got, want) {
 		t.Errorf("Strict: %q, %v", got, err)
@@ -55,6 +55,13 @@ func TestEachAndStrict(t *testing.T) {
 	}
 	if _, ok := Find(js, "missing"); ok {
 		t.Error("Find(missing) found it")
+	}
+	// "" (the zero claims.Set) has no members.
+	if err := Each("", func(string, string) error { t.Error("a member in \"\""); return nil }); err != nil {
+		t.Error(err)
+	}
+	if _, ok := Find("", "a"); ok {
+		t.Error(`Find("", a) found it`)
 	}
 }
 
