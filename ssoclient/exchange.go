@@ -1,6 +1,7 @@
 package ssoclient
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha1"
 	"crypto/sha256"
@@ -81,13 +82,43 @@ func (t *tokenResponse) expiry(now time.Time) time.Time {
 // exchange redeems the code at the token endpoint, proving the PKCE
 // verifier (RFC 7636 §4.5).
 func (c *Client) exchange(ctx context.Context, p *provider, code, verifier string) (*tokenResponse, error) {
-	form := url.Values{
-		"grant_type":    {"authorization_code"},
-		"code":          {code},
-		"redirect_uri":  {c.cfg.redirect},
-		"code_verifier": {verifier},
+	f := make(formBody, 0, 256+len(code))
+	f.add("grant_type", "authorization_code")
+	f.add("code", code)
+	f.add("redirect_uri", c.cfg.redirect)
+	f.add("code_verifier", verifier)
+	return c.tokenRequest(ctx, p, "the code exchange", f)
+}
+
+// formBody is an application/x-www-form-urlencoded body, written in place
+// as url.Values.Encode would write it, less the sorting of names.
+type formBody []byte
+
+// add appends name=value, each escaped as url.QueryEscape does.
+func (f *formBody) add(name, value string) {
+	b := *f
+	if len(b) > 0 {
+		b = append(b, '&')
 	}
-	return c.tokenRequest(ctx, p, "the code exchange", form)
+	b = appendQueryEscape(b, name)
+	b = append(b, '=')
+	*f = appendQueryEscape(b, value)
+}
+
+// appendQueryEscape appends s escaped as url.QueryEscape escapes it.
+func appendQueryEscape(b []byte, s string) []byte {
+	const hex = "0123456789ABCDEF"
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '-', c == '_', c == '.', c == '~':
+			b = append(b, c)
+		case c == ' ':
+			b = append(b, '+')
+		default:
+			b = append(b, '%', hex[c>>4], hex[c&15])
+		}
+	}
+	return b
 }
 
 // tokenRequest posts a grant to p's token endpoint with the provider's one
@@ -100,26 +131,26 @@ func (c *Client) exchange(ctx context.Context, p *provider, code, verifier strin
 // member names without regard to case and accepts form-encoded answers),
 // x/oauth2 then decoded it twice more, and its refresh path cannot send a
 // private_key_jwt assertion.
-func (c *Client) tokenRequest(ctx context.Context, p *provider, what string, form url.Values) (*tokenResponse, error) {
+func (c *Client) tokenRequest(ctx context.Context, p *provider, what string, form formBody) (*tokenResponse, error) {
 	cc := p.conn
 	switch p.authMethod {
 	case AuthClientSecretPost:
-		form.Set("client_id", cc.clientID)
-		form.Set("client_secret", string(cc.secret))
+		form.add("client_id", cc.clientID)
+		form.add("client_secret", string(cc.secret))
 	case AuthPrivateKeyJWT:
 		a, err := c.clientAssertion(p)
 		if err != nil {
 			return nil, newError(CodeConfigInvalid, "signing the client assertion failed", err)
 		}
-		form.Set("client_id", cc.clientID)
-		form.Set("client_assertion_type", assertionType)
-		form.Set("client_assertion", a)
+		form.add("client_id", cc.clientID)
+		form.add("client_assertion_type", assertionType)
+		form.add("client_assertion", a)
 	case AuthNone:
-		form.Set("client_id", cc.clientID)
+		form.add("client_id", cc.clientID)
 	}
 	ctx, cancel := c.cfg.timeout(ctx)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.endpoints.Token, strings.NewReader(form.Encode()))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.endpoints.Token, bytes.NewReader(form))
 	if err != nil {
 		return nil, newError(CodeConfigInvalid, "the token endpoint URL is invalid", nil)
 	}
@@ -135,7 +166,7 @@ func (c *Client) tokenRequest(ctx context.Context, p *provider, what string, for
 		c.observeEndpoint(ctx, p, EndpointToken, 0, time.Since(start), err)
 		return nil, tokenTransportError(what, err)
 	}
-	body, err := safehttp.ReadAll(resp.Body, maxTokenResponseBytes)
+	body, err := safehttp.ReadBody(resp, maxTokenResponseBytes)
 	resp.Body.Close()
 	c.observeEndpoint(ctx, p, EndpointToken, resp.StatusCode, time.Since(start), err)
 	if err != nil {
@@ -212,14 +243,14 @@ func parseTokenResponse(body []byte) (*tokenResponse, error) {
 	// jsonobj.Strict checks body (UTF-8, JSON, an object, unique names,
 	// numbers in range) as it goes.
 	var t tokenResponse
-	err := jsonobj.Strict(body, func(name string, raw []byte) error {
+	err := jsonobj.Strict(body, func(name, raw []byte) error {
 		for _, want := range tokenMembers {
-			if name != want && strings.EqualFold(name, want) {
-				return fmt.Errorf("member %q is %s in another case", clip(name), want)
+			if string(name) != want && foldsTo(name, want) {
+				return fmt.Errorf("member %q is %s in another case", clip(string(name)), want)
 			}
 		}
 		var dst *string
-		switch name {
+		switch string(name) {
 		case "access_token":
 			dst = &t.AccessToken
 		case "token_type":
@@ -279,6 +310,21 @@ func expiresIn(raw []byte) (int64, error) {
 		return 0, errors.New("expires_in is not a number of seconds")
 	}
 	return int64(n), nil
+}
+
+// foldsTo reports whether name is want in ASCII letters of any case (the
+// members' names are ASCII; strings.EqualFold's Unicode folding would
+// also take the Kelvin sign for a k, which none of them has).
+func foldsTo(name []byte, want string) bool {
+	if len(name) != len(want) {
+		return false
+	}
+	for i := range len(want) {
+		if c := name[i]; c != want[i] && c|0x20 != want[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // tokenMembers are the token response members OIDC and OAuth define.

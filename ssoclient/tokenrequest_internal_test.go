@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -126,4 +127,40 @@ func testRSAKey(t *testing.T) *rsa.PrivateKey {
 		t.Fatal(err)
 	}
 	return k
+}
+
+// formBody writes what url.Values.Encode writes, in the order given.
+func TestFormBody(t *testing.T) {
+	pairs := [][2]string{
+		{"grant_type", "authorization_code"},
+		{"code", "a b+c/d?e=f&g%h~i_j.k-l"},
+		{"redirect_uri", "https://app.example.com/auth/sso/callback?x=1"},
+		{"client_secret", "sécret\x00\xff"},
+		{"", ""},
+	}
+	var f formBody
+	for _, p := range pairs {
+		f.add(p[0], p[1])
+	}
+	got, err := url.ParseQuery(string(f))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range pairs[:4] {
+		if got.Get(p[0]) != p[1] {
+			t.Errorf("%s = %q, want %q", p[0], got.Get(p[0]), p[1])
+		}
+	}
+	if want := "grant_type=authorization_code&code=" + url.QueryEscape(pairs[1][1]); !strings.HasPrefix(string(f), want+"&") {
+		t.Errorf("body %q does not start with %q", f, want)
+	}
+}
+
+func FuzzAppendQueryEscape(f *testing.F) {
+	f.Add("a b+c/é\x00")
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := string(appendQueryEscape(nil, s)), url.QueryEscape(s); got != want {
+			t.Fatalf("appendQueryEscape(%q) = %q, want %q", s, got, want)
+		}
+	})
 }

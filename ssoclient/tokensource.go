@@ -9,7 +9,6 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -144,10 +143,10 @@ func (c *Client) refresh(ctx context.Context, s *Session) (*Tokens, error) {
 		return nil, err
 	}
 	now := c.cfg.Now()
-	tok, err := c.tokenRequest(ctx, p, "the refresh", url.Values{
-		"grant_type":    {"refresh_token"},
-		"refresh_token": {string(s.Tokens.RefreshToken)},
-	})
+	f := make(formBody, 0, 256+len(s.Tokens.RefreshToken))
+	f.add("grant_type", "refresh_token")
+	f.add("refresh_token", string(s.Tokens.RefreshToken))
+	tok, err := c.tokenRequest(ctx, p, "the refresh", f)
 	if err != nil {
 		e := asError(err)
 		if e.Status >= 500 {

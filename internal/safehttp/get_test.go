@@ -3,6 +3,7 @@ package safehttp
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -144,5 +145,36 @@ func TestGetLeavesCallerClientAlone(t *testing.T) {
 	}
 	if reflect.ValueOf(c.CheckRedirect).Pointer() != reflect.ValueOf(before).Pointer() {
 		t.Errorf("the caller's client was modified")
+	}
+}
+
+func TestReadBody(t *testing.T) {
+	mk := func(body string, length int64) *http.Response {
+		return &http.Response{Body: io.NopCloser(strings.NewReader(body)), ContentLength: length}
+	}
+	for _, tc := range []struct {
+		name   string
+		resp   *http.Response
+		want   string
+		errIs  error
+		failed bool
+	}{
+		{"announced length", mk(`{"a":1}`, 7), `{"a":1}`, nil, false},
+		{"unknown length", mk(`{"a":1}`, -1), `{"a":1}`, nil, false},
+		{"empty", mk(``, 0), ``, nil, false},
+		{"announced beyond max", mk(strings.Repeat("x", 20), 20), "", ErrTooLarge, true},
+		{"unknown length beyond max", mk(strings.Repeat("x", 20), -1), "", ErrTooLarge, true},
+		{"shorter than announced", mk(`{"a"`, 7), "", io.ErrUnexpectedEOF, true},
+	} {
+		got, err := ReadBody(tc.resp, 16)
+		if tc.failed {
+			if err == nil || tc.errIs != nil && !errors.Is(err, tc.errIs) {
+				t.Errorf("%s: err = %v, want %v", tc.name, err, tc.errIs)
+			}
+			continue
+		}
+		if err != nil || string(got) != tc.want {
+			t.Errorf("%s: %q, %v", tc.name, got, err)
+		}
 	}
 }

@@ -187,6 +187,21 @@ func GetWithHeader(ctx context.Context, client *http.Client, rawURL string, head
 	return body, resp.Header.Get("Content-Type"), nil
 }
 
+// ReadBody reads resp's body as ReadAll does, into one buffer of the
+// announced Content-Length when there is one within max (net/http ends
+// the body there).
+func ReadBody(resp *http.Response, max int64) ([]byte, error) {
+	n := resp.ContentLength
+	if n < 0 || n > max {
+		return ReadAll(resp.Body, max)
+	}
+	body := make([]byte, n)
+	if _, err := io.ReadFull(resp.Body, body); err != nil {
+		return nil, fmt.Errorf("reading response: %w", err)
+	}
+	return body, nil
+}
+
 // ReadAll reads r up to max bytes and fails with ErrTooLarge beyond.
 func ReadAll(r io.Reader, max int64) ([]byte, error) {
 	body, err := io.ReadAll(io.LimitReader(r, max+1))
