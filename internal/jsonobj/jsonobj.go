@@ -19,7 +19,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 )
 
 // text is the two forms this package reads.
@@ -33,8 +32,8 @@ func Check(b []byte) error { return Strict(b, nil) }
 // as Each does but with the unescaped name as bytes (fn must not keep
 // them); it stops at fn's first error and returns it.
 func Strict(b []byte, fn func(name, raw []byte) error) error {
-	if !utf8.Valid(b) || !json.Valid(b) {
-		return errors.New("not JSON in UTF-8")
+	if !valid(b) {
+		return errors.New("not JSON in UTF-8, or a number out of range")
 	}
 	i := SkipSpace(b, 0)
 	if b[i] != '{' {
@@ -88,9 +87,6 @@ func Strict(b []byte, fn func(name, raw []byte) error) error {
 				return err
 			}
 		}
-	}
-	if !numbersInRange(b) {
-		return errors.New("a number is out of range")
 	}
 	return nil
 }
@@ -293,31 +289,6 @@ func plainStrings(s string) ([]any, bool) {
 		}
 	}
 	return a, true
-}
-
-// numbersInRange reports whether every number in the valid JSON b is
-// within float64's range, as json.Unmarshal into an any requires.
-func numbersInRange(b []byte) bool {
-	for i := 0; i < len(b); i++ {
-		switch c := b[i]; {
-		case c == '"':
-			for i++; b[i] != '"'; i++ {
-				if b[i] == '\\' {
-					i++
-				}
-			}
-		case c == '-' || (c >= '0' && c <= '9'):
-			j := i
-			for j < len(b) && (b[j] == '-' || b[j] == '+' || b[j] == '.' || b[j] == 'e' || b[j] == 'E' || (b[j] >= '0' && b[j] <= '9')) {
-				j++
-			}
-			if _, err := strconv.ParseFloat(string(b[i:j]), 64); err != nil {
-				return false
-			}
-			i = j - 1
-		}
-	}
-	return true
 }
 
 // Clip shortens a value from a token for an error message.

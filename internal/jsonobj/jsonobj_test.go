@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestCheck(t *testing.T) {
@@ -98,6 +99,38 @@ func FuzzCheck(f *testing.F) {
 			return err
 		}); err != nil || !reflect.DeepEqual(got, want) {
 			t.Fatalf("Each/Value(%q) = %#v, %v; want %#v", js, got, err, want)
+		}
+	})
+}
+
+// reference is what valid replaces: encoding/json's validity, UTF-8, and
+// numbers within float64's range (json.Unmarshal into an any refuses the
+// others).
+func reference(b []byte) bool {
+	var v any
+	return utf8.Valid(b) && json.Valid(b) && json.Unmarshal(b, &v) == nil
+}
+
+func TestValid(t *testing.T) {
+	for _, s := range []string{
+		`{}`, `[]`, `""`, `0`, `-0`, `-0.5e-3`, `1E+2`, `true`, `null`, ` {"a" : [ 1 , "x" , {} ] } `,
+		`"\u00e9\n\"\\\/\b\f\r\t"`, `"é🐇"`, "\"\x7f\"", `1e308`, `1e309`, `-1e400`, `1e-400`, strings.Repeat("9", 400),
+		`01`, `-`, `1.`, `.5`, `1e`, `+1`, `tru`, `nul`, `"\x"`, `"\u12g4"`, "\"\x01\"", "\"\xff\"", "\"\xc3\"", `{"a"}`, `{"a":}`,
+		`{"a":1,}`, `[1,]`, `[1 2]`, `{"a":1 "b":2}`, `{1:2}`, `"abc`, `[`, `{`, `{"a":1}}`, ``, ` `, `1 2`,
+		strings.Repeat("[", 10001) + strings.Repeat("]", 10001), strings.Repeat("[", 9999) + strings.Repeat("]", 9999), strings.Repeat("[", 10000) + strings.Repeat("]", 10000),
+	} {
+		if got, want := valid([]byte(s)), reference([]byte(s)); got != want {
+			t.Errorf("valid(%.40q) = %t, encoding/json says %t", s, got, want)
+		}
+	}
+}
+
+func FuzzValid(f *testing.F) {
+	f.Add([]byte(`{"a":[1,"x",{"b":null}],"c":"\u00e9","d":-1.5e3}`))
+	f.Add([]byte("\"\xed\xa0\x80\""))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if got, want := valid(b), reference(b); got != want {
+			t.Fatalf("valid(%q) = %t, encoding/json says %t", b, got, want)
 		}
 	})
 }
