@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/ssokit/ssokit/internal/jose"
 	"github.com/ssokit/ssokit/internal/jsonobj"
@@ -312,10 +313,16 @@ func expiresIn(raw []byte) (int64, error) {
 	return int64(n), nil
 }
 
-// foldsTo reports whether name is want in ASCII letters of any case (the
-// members' names are ASCII; strings.EqualFold's Unicode folding would
-// also take the Kelvin sign for a k, which none of them has).
+// foldsTo reports whether name is want in another letter case, as
+// strings.EqualFold (and so encoding/json) folds it. An ASCII name is
+// compared in place; one with other bytes goes through strings.EqualFold,
+// which also folds the Kelvin sign K to k and the long ſ to s.
 func foldsTo(name []byte, want string) bool {
+	for _, c := range name {
+		if c >= utf8.RuneSelf {
+			return strings.EqualFold(string(name), want)
+		}
+	}
 	if len(name) != len(want) {
 		return false
 	}

@@ -33,6 +33,10 @@ func TestParseTokenResponse(t *testing.T) {
 		"null":                     `null`,
 		"access_token in capitals": `{"ACCESS_TOKEN":"at","token_type":"Bearer"}`,
 		"both cases":               `{"access_token":"at","Access_Token":"other"}`,
+		// encoding/json folds the Kelvin sign to k and the long s to s:
+		// it would read these as token_type and access_token.
+		"Kelvin sign in token_type": `{"access_token":"at","to\u212aen_type":"mac"}`,
+		"long s in access_token":    "{\"access_token\":\"at\",\"acce\u017f\u017f_token\":\"evil\"}",
 		"duplicate member":         `{"access_token":"at","access_token":"other"}`,
 		"number out of range":      `{"access_token":"at","x":1e700}`,
 		"no access_token":          `{"token_type":"Bearer"}`,
