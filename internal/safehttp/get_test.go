@@ -165,6 +165,10 @@ func TestReadBody(t *testing.T) {
 		{"announced beyond max", mk(strings.Repeat("x", 20), 20), "", ErrTooLarge, true},
 		{"unknown length beyond max", mk(strings.Repeat("x", 20), -1), "", ErrTooLarge, true},
 		{"shorter than announced", mk(`{"a"`, 7), "", io.ErrUnexpectedEOF, true},
+		// A RoundTripper that changed the body but not its length.
+		{"longer than announced", mk(`{"a":1,"b":2}`, 7), `{"a":1,"b":2}`, nil, false},
+		{"announced 0, with a body", mk(`{"a":1}`, 0), `{"a":1}`, nil, false},
+		{"longer than announced, beyond max", mk(strings.Repeat("x", 20), 7), "", ErrTooLarge, true},
 	} {
 		got, err := ReadBody(tc.resp, 16)
 		if tc.failed {

@@ -5,6 +5,7 @@
 package safehttp
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -187,19 +188,30 @@ func GetWithHeader(ctx context.Context, client *http.Client, rawURL string, head
 	return body, resp.Header.Get("Content-Type"), nil
 }
 
-// ReadBody reads resp's body as ReadAll does, into one buffer of the
-// announced Content-Length when there is one within max (net/http ends
-// the body there).
+// ReadBody reads resp's body as ReadAll does, first into one buffer of
+// the announced Content-Length when there is one of at most 64 KiB (a
+// token response; more is read as it comes, so an announced length
+// allocates nothing before its bytes arrive). A body longer than
+// announced (a RoundTripper that changed it) is read on to the end,
+// within max.
 func ReadBody(resp *http.Response, max int64) ([]byte, error) {
 	n := resp.ContentLength
-	if n < 0 || n > max {
+	if n < 0 || n > max || n > 64<<10 {
 		return ReadAll(resp.Body, max)
 	}
 	body := make([]byte, n)
 	if _, err := io.ReadFull(resp.Body, body); err != nil {
 		return nil, fmt.Errorf("reading response: %w", err)
 	}
-	return body, nil
+	var one [1]byte
+	if m, err := resp.Body.Read(one[:]); m == 0 && err == io.EOF {
+		return body, nil
+	} else if err != nil && err != io.EOF {
+		return nil, fmt.Errorf("reading response: %w", err)
+	} else if m > 0 {
+		return ReadAll(io.MultiReader(bytes.NewReader(body), bytes.NewReader(one[:m]), resp.Body), max)
+	}
+	return ReadAll(io.MultiReader(bytes.NewReader(body), resp.Body), max)
 }
 
 // ReadAll reads r up to max bytes and fails with ErrTooLarge beyond.
