@@ -3,6 +3,8 @@ package claims
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"math"
 	"strconv"
 	"strings"
@@ -25,8 +27,8 @@ type Set struct {
 }
 
 // Without returns c without the top-level members names, sharing c's
-// text: Lookup, Map, Decode, JSON and MarshalJSON leave them out. The
-// Set keeps names; do not change it after.
+// text: Lookup, Map, Decode, JSON, MarshalJSON and the fmt verbs (Format)
+// leave them out. The Set keeps names; do not change it after.
 func (c Set) Without(names ...string) Set {
 	if len(c.omit) == 0 {
 		return Set{c.s, names}
@@ -83,6 +85,14 @@ func (c Set) JSON() string {
 	if !present {
 		return c.s
 	}
+	hidden := true
+	_ = jsonobj.Each(c.s, func(name, _ string) error {
+		hidden = hidden && c.omitted(name)
+		return nil
+	})
+	if hidden {
+		return "" // every member left out: the zero Set
+	}
 	var b strings.Builder
 	b.Grow(len(c.s))
 	b.WriteByte('{')
@@ -103,8 +113,14 @@ func (c Set) JSON() string {
 	return b.String()
 }
 
-// IsZero reports whether c is the zero Set.
-func (c Set) IsZero() bool { return c.s == "" }
+// IsZero reports whether c has no claims (the zero Set, or a Set whose
+// every member Without left out).
+func (c Set) IsZero() bool { return c.s == "" || len(c.omit) > 0 && c.JSON() == "" }
+
+// Format prints the claims as JSON returns them for every verb of the fmt
+// package (and so for slog's text output), so that members Without left
+// out are not printed either.
+func (c Set) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.JSON()) }
 
 // Equal reports whether c and o have the same JSON text (as JSON returns
 // it).

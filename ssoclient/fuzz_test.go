@@ -23,6 +23,7 @@ import (
 
 	"github.com/ssokit/ssokit/discovery"
 	"github.com/ssokit/ssokit/internal/jose"
+	"github.com/ssokit/ssokit/internal/jsontest"
 	"github.com/ssokit/ssokit/internal/randtoken"
 	"github.com/ssokit/ssokit/jwks"
 	"github.com/ssokit/ssokit/ssoclient/ssotest"
@@ -151,7 +152,7 @@ func fzCheckError(t *testing.T, err error, secrets ...string) *Error {
 // an object at the top, member names unique and matched exactly. Null
 // members are dropped: a null claim is an absent one.
 func fzMembers(b []byte) (map[string]json.RawMessage, bool) {
-	if !utf8.Valid(b) || !json.Valid(b) {
+	if !utf8.Valid(b) || !json.Valid(b) || jsontest.LoneSurrogate(b) {
 		return nil, false
 	}
 	d := json.NewDecoder(bytes.NewReader(b))

@@ -33,7 +33,7 @@ func Check(b []byte) error { return Strict(b, nil) }
 // them); it stops at fn's first error and returns it.
 func Strict(b []byte, fn func(name, raw []byte) error) error {
 	if !valid(b) {
-		return errors.New("not JSON in UTF-8, or a number out of range")
+		return errors.New("not JSON in UTF-8, or a number out of range or a lone surrogate escape")
 	}
 	i := SkipSpace(b, 0)
 	if b[i] != '{' {
@@ -123,13 +123,16 @@ func Each[T text](b T, fn func(name string, raw T) error) error {
 	return nil
 }
 
-// Find returns the raw value of the top-level member name of the object
-// s, which Check has accepted.
+// Find returns the raw value of the member name of the object s, which
+// Check has accepted (or a value nested in such an object). Of several
+// members of that name (Check refuses them only at the top level) it
+// returns the last, as encoding/json keeps the last.
 func Find(s, name string) (string, bool) {
 	i := SkipSpace(s, 0)
 	if i == len(s) {
 		return "", false
 	}
+	found, ok := "", false
 	for i = SkipSpace(s, i+1); s[i] != '}'; {
 		end := SkipValue(s, i)
 		n := s[i+1 : end-1]
@@ -143,14 +146,14 @@ func Find(s, name string) (string, bool) {
 		i = SkipSpace(s, i+1) // the colon
 		end = SkipValue(s, i)
 		if n == name {
-			return s[i:end], true
+			found, ok = s[i:end], true
 		}
 		i = SkipSpace(s, end)
 		if s[i] == ',' {
 			i = SkipSpace(s, i+1)
 		}
 	}
-	return "", false
+	return found, ok
 }
 
 // SkipSpace returns the index of the first byte at or after i that is not

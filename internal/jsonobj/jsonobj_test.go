@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/ssokit/ssokit/internal/jsontest"
 )
 
 func TestCheck(t *testing.T) {
@@ -105,22 +107,33 @@ func FuzzCheck(f *testing.F) {
 
 // reference is what valid replaces: encoding/json's validity, UTF-8, and
 // numbers within float64's range (json.Unmarshal into an any refuses the
-// others).
+// others), and no escaped surrogate alone.
 func reference(b []byte) bool {
 	var v any
-	return utf8.Valid(b) && json.Valid(b) && json.Unmarshal(b, &v) == nil
+	return utf8.Valid(b) && json.Valid(b) && json.Unmarshal(b, &v) == nil && !jsontest.LoneSurrogate(b)
 }
 
 func TestValid(t *testing.T) {
 	for _, s := range []string{
 		`{}`, `[]`, `""`, `0`, `-0`, `-0.5e-3`, `1E+2`, `true`, `null`, ` {"a" : [ 1 , "x" , {} ] } `,
-		`"\u00e9\n\"\\\/\b\f\r\t"`, `"é🐇"`, "\"\x7f\"", `1e308`, `1e309`, `-1e400`, `1e-400`, strings.Repeat("9", 400),
+		`"\u00e9\n\"\\\/\b\f\r\t"`, `"é🐇"`, `"\ud83d\udc07"`, `"\ud800"`, `"\udc00"`, `"\ud800x"`, `"\ud800\u0041"`, `"\ud800\n"`, `"\\ud800"`, `["\ud800",1]`, "\"\x7f\"", `1e308`, `1e309`, `-1e400`, `1e-400`, strings.Repeat("9", 400),
 		`01`, `-`, `1.`, `.5`, `1e`, `+1`, `tru`, `nul`, `"\x"`, `"\u12g4"`, "\"\x01\"", "\"\xff\"", "\"\xc3\"", `{"a"}`, `{"a":}`,
 		`{"a":1,}`, `[1,]`, `[1 2]`, `{"a":1 "b":2}`, `{1:2}`, `"abc`, `[`, `{`, `{"a":1}}`, ``, ` `, `1 2`,
 		strings.Repeat("[", 10001) + strings.Repeat("]", 10001), strings.Repeat("[", 9999) + strings.Repeat("]", 9999), strings.Repeat("[", 10000) + strings.Repeat("]", 10000),
 	} {
 		if got, want := valid([]byte(s)), reference([]byte(s)); got != want {
 			t.Errorf("valid(%.40q) = %t, encoding/json says %t", s, got, want)
+		}
+	}
+}
+
+func TestValidRefusesLoneSurrogates(t *testing.T) {
+	for s, want := range map[string]bool{
+		`"\ud83d\udc07"`: true, `"\uD83D\uDC07"`: true, `"\\ud800"`: true,
+		`"\ud800"`: false, `"\udc00"`: false, `"\ud800\u0041"`: false, `{"sub":"\udfff"}`: false,
+	} {
+		if got := valid([]byte(s)); got != want {
+			t.Errorf("valid(%s) = %t, want %t", s, got, want)
 		}
 	}
 }
