@@ -63,3 +63,17 @@ func ExampleSet() {
 	fmt.Println(hd, roles, extra.AMR)
 	// Output: example.com [admin] [pwd mfa]
 }
+
+func ExampleSet_Without() {
+	c, err := claims.ParseSet([]byte(`{"sub":"u1","nonce":"n-0S6_WzA2Mj","email":"dev@example.com"}`))
+	if err != nil {
+		panic(err)
+	}
+	shown := c.Without("nonce")
+	_, hasNonce := shown.Lookup("nonce")
+	fmt.Println(shown.JSON(), hasNonce)
+	fmt.Printf("%v\n", shown)
+	// Output:
+	// {"sub":"u1","email":"dev@example.com"} false
+	// {"sub":"u1","email":"dev@example.com"}
+}
